@@ -1,0 +1,3 @@
+from carekpi.cli import main
+
+main()

@@ -1,0 +1,343 @@
+"""The command line: a thin shell that parses options, calls the library and renders.
+
+Exit codes: 0 success; 1 the input has errors (validate), problems (lint), drift
+(template --check) or an unreadable file in a batch (score); 2 a file cannot be
+read or the command is misused; 3 an internal error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from carekpi import __version__
+from carekpi.errors import CarekpiError, FrameworkError, UnreadableWorkbook, UsageError
+
+app = typer.Typer(
+    name="carekpi",
+    help="Performance-monitoring returns for adult social care contracts: templates, validation and KPI scores.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+frameworks_app = typer.Typer(help="List the frameworks carekpi knows, or show one.", invoke_without_command=True)
+app.add_typer(frameworks_app, name="frameworks")
+
+
+class _State:
+    debug = False
+    frameworks_dirs: list[Path] = []
+
+
+state = _State()
+
+
+def _err(msg: str) -> None:
+    typer.echo(f"carekpi: {msg}", err=True)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn expected failures into one message and an exit code; tracebacks only with --debug."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except FrameworkError as exc:
+        if state.debug:
+            traceback.print_exc()
+        for p in exc.problems:
+            _err(str(p))
+        raise typer.Exit(2) from None
+    except CarekpiError as exc:
+        if state.debug:
+            traceback.print_exc()
+        _err(f"error: {exc}")
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        _err("interrupted")
+        raise typer.Exit(130) from None
+    except Exception as exc:  # a bug: say so, briefly, unless asked for the traceback
+        if state.debug:
+            traceback.print_exc()
+        else:
+            _err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback, and please report it)")
+        raise typer.Exit(3) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"carekpi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    frameworks_dir: list[Path] = typer.Option(
+        [], "--frameworks-dir", envvar="CAREKPI_FRAMEWORKS_DIR",
+        help="A folder of your own framework YAML files (searched before the bundled ones). Repeatable.",
+    ),
+) -> None:
+    """carekpi: frameworks as data, Excel templates, validation and KPI scoring.
+
+    Example: carekpi score --framework surrey
+    """
+    state.debug = debug
+    state.frameworks_dirs = list(frameworks_dir)
+
+
+class ValidateFormat(str, Enum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+    github = "github"
+    sarif = "sarif"
+
+
+class ScoreFormat(str, Enum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class LintFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+class ShowFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _renderer(name: str) -> object:
+    from carekpi.render import get_renderer
+    from carekpi.render.text import TextRenderer
+
+    if name == "text":
+        return TextRenderer(color=sys.stdout.isatty())
+    return get_renderer(name)
+
+
+def _emit(result: str | bytes, output: Path | None) -> None:
+    if output is not None:
+        from carekpi.atomic import atomic_write_bytes
+
+        atomic_write_bytes(output, result if isinstance(result, bytes) else result.encode("utf-8"))
+        _err(f"wrote {output}")
+        return
+    if isinstance(result, bytes):
+        raise UsageError("this format is binary: write it to a file with -o/--output")
+    sys.stdout.write(result)
+    sys.stdout.flush()
+
+
+def _today(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--today {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+# --- template ----------------------------------------------------------------------------------------
+
+
+@app.command()
+def template(
+    framework: str = typer.Option(..., "--framework", "-f", help="Framework id (e.g. surrey) or path to a YAML file."),
+    return_type: str | None = typer.Option(None, "--return", "-r", help="Return type id (default: the first)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Where to write the workbook."),
+    check: Path | None = typer.Option(None, "--check", help="Compare this workbook with what the framework generates now."),
+) -> None:
+    """Generate the Excel workbook a provider fills in.
+
+    Example: carekpi template --framework surrey -o surrey-return.xlsx
+    """
+    with handled():
+        from carekpi.loader import find_framework
+        from carekpi.template import write_template
+
+        fw = find_framework(framework, state.frameworks_dirs)
+        rid = return_type or fw.returns[0].id
+        if rid not in [r.id for r in fw.returns]:
+            raise UsageError(f"framework {fw.id} has no return type {rid!r} (it has: {', '.join(r.id for r in fw.returns)})")
+        if check is not None:
+            from carekpi.drift import check_template, render_drift
+
+            drifts = check_template(fw, check, rid)
+            typer.echo(render_drift(drifts, str(check)), nl=False)
+            raise typer.Exit(1 if drifts else 0)
+        out = output or Path(f"{fw.id}-{rid}-return.xlsx")
+        write_template(fw, out, rid)
+        typer.echo(f"wrote {out}: {fw.name}, {fw.return_type(rid).label} (framework {fw.id} version {fw.version})")
+
+
+# --- validate ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def validate(
+    files: list[Path] = typer.Argument(..., help="Return workbooks (.xlsx / .xlsm)."),
+    framework: str | None = typer.Option(None, "--framework", "-f", help="Framework id, if the workbook does not say."),
+    return_type: str | None = typer.Option(None, "--return", "-r", help="Return type id, if the workbook does not say."),
+    fmt: ValidateFormat = typer.Option(ValidateFormat.text, "--format", help="Output format."),
+    strict: bool = typer.Option(False, "--strict", help="Fail on warnings as well as errors."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to a file."),
+    today: str | None = typer.Option(None, "--today", hidden=True, help="Pretend today is this date (testing)."),
+) -> None:
+    """Check a return before sending it (provider) or before accepting it (council).
+
+    Example: carekpi validate surrey-return.xlsx
+    """
+    code = 0
+    with handled():
+        from carekpi.findings import ValidationReport
+        from carekpi.validate import validate_file
+
+        day = _today(today)
+        reports: list[ValidationReport] = []
+        for f in files:
+            try:
+                rep = validate_file(f, framework=framework, return_id=return_type,
+                                    frameworks_dirs=state.frameworks_dirs, today=day)
+            except UnreadableWorkbook as exc:
+                rep = ValidationReport(str(f), None, None, unreadable=exc.reason)
+                code = 2
+            reports.append(rep)
+            if rep.unreadable is None and not rep.passed(strict):
+                code = max(code, 1)
+        renderer = _renderer(fmt.value)
+        _emit(renderer.validation(reports), output)  # type: ignore[attr-defined]
+        if len(files) == 1 and reports[0].unreadable:
+            _err(f"error: {reports[0].file}: {reports[0].unreadable}")
+    raise typer.Exit(code)
+
+
+# --- score ------------------------------------------------------------------------------------------
+
+
+@app.command()
+def score(
+    paths: list[Path] = typer.Argument(None, help="Return workbooks and folders of them (default: the bundled samples)."),
+    framework: str = typer.Option(..., "--framework", "-f", help="Framework id (e.g. surrey)."),
+    return_type: str | None = typer.Option(None, "--return", "-r", help="Return type id (default: the first)."),
+    commissioner_data: Path | None = typer.Option(None, "--commissioner-data", help="CSV of council-supplied items."),
+    contract: Path | None = typer.Option(None, "--contract", help="Contract settings YAML (trajectory dates)."),
+    fmt: ScoreFormat = typer.Option(ScoreFormat.text, "--format", help="Output format."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the result to a file (required for xlsx)."),
+    today: str | None = typer.Option(None, "--today", hidden=True, help="Pretend today is this date (testing)."),
+) -> None:
+    """Compute KPI values and Green / Amber / Red bands for one return or a whole market.
+
+    Example: carekpi score returns/ --framework surrey --commissioner-data scc-ebrokerage.csv
+    """
+    code = 0
+    with handled():
+        from carekpi.batch import score_paths
+
+        report = score_paths(
+            framework, list(paths or []), frameworks_dirs=state.frameworks_dirs, return_id=return_type,
+            commissioner_data=commissioner_data, contract=contract, today=_today(today), notice=_err,
+        )
+        if fmt == ScoreFormat.xlsx and output is None:
+            raise UsageError("--format xlsx needs -o/--output FILE.xlsx")
+        _emit(_renderer(fmt.value).score(report), output)  # type: ignore[attr-defined]
+        if report.unreadable:
+            code = 1
+    raise typer.Exit(code)
+
+
+# --- frameworks -------------------------------------------------------------------------------------
+
+
+@frameworks_app.callback()
+def frameworks_list(ctx: typer.Context) -> None:
+    """List bundled and local frameworks.
+
+    Example: carekpi frameworks
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    with handled():
+        from carekpi.describe import list_frameworks
+
+        typer.echo(list_frameworks(state.frameworks_dirs), nl=False)
+
+
+@frameworks_app.command("show")
+def frameworks_show(
+    framework: str = typer.Argument(..., help="Framework id or path."),
+    fmt: ShowFormat = typer.Option(ShowFormat.text, "--format", help="Output format."),
+) -> None:
+    """Show a framework: returns, items, KPIs with formulas and bands, and the notes.
+
+    Example: carekpi frameworks show surrey
+    """
+    with handled():
+        from carekpi.describe import show_json, show_text
+        from carekpi.loader import find_framework
+
+        fw = find_framework(framework, state.frameworks_dirs)
+        typer.echo(show_json(fw) if fmt == ShowFormat.json else show_text(fw), nl=False)
+
+
+# --- lint -------------------------------------------------------------------------------------------
+
+
+@app.command()
+def lint(
+    paths: list[Path] = typer.Argument(None, help="Framework YAML files or folders (default: ./frameworks, or the bundled ones)."),
+    fmt: LintFormat = typer.Option(LintFormat.text, "--format", help="Output format."),
+) -> None:
+    """Check framework files: schema, references, ids, bands, deadlines. Every problem has file and line.
+
+    Example: carekpi lint frameworks/
+    """
+    code = 0
+    with handled():
+        from carekpi.lint import lint_paths
+
+        files, problems = lint_paths(list(paths or []), state.frameworks_dirs)
+        typer.echo(_renderer(fmt.value).lint(problems, files), nl=False)  # type: ignore[attr-defined]
+        code = 1 if problems else 0
+    raise typer.Exit(code)
+
+
+# --- sample -----------------------------------------------------------------------------------------
+
+
+@app.command()
+def sample(
+    framework: str = typer.Option(..., "--framework", "-f", help="Framework id."),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder to write the sample returns into."),
+) -> None:
+    """Make the synthetic sample returns for a framework (how sample_returns/ is built).
+
+    Example: carekpi sample --framework surrey -o sample_returns/surrey
+    """
+    with handled():
+        from carekpi.loader import find_framework
+        from carekpi.samples import write_samples
+
+        fw = find_framework(framework, state.frameworks_dirs)
+        written = write_samples(fw, output)
+        typer.echo(f"wrote {len(written)} files to {output}")
+
+
+def main() -> None:
+    app(prog_name="carekpi")

@@ -1,0 +1,241 @@
+"""Turn what people type into typed values, saying what was corrected.
+
+Every accepted correction (a number stored as text, ``'1,234'``, ``'95%'``, a UK date
+typed as text, ``Y`` for Yes...) returns the value *and* a warning, so nothing is
+silently reinterpreted. Values that cannot be read return an error and ``None``.
+
+Documented rules (README, "How values are read"):
+
+* Spaces, non-breaking spaces and zero-width characters around text are ignored.
+* Numbers typed as text are read (``'12 '``, ``'1,234'``, ``'£1,234.50'``) with a warning.
+* ``-``, ``n/a``, ``na`` and blank mean "nothing": an error where the item is required.
+* Percentages: a cell formatted as a percentage holds a fraction (0.95 shows as 95%);
+  ``'95%'`` typed as text is 95%; otherwise a number from 0 to 1 with a fractional part
+  is read as a fraction (0.95 → 95%) with a warning, and any other number is the
+  percentage itself (95 → 95%).
+* Dates: real dates; Excel serial numbers (with a warning); UK dates typed as text
+  (``31/03/2026``, ``31-03-2026``, ``2026-03-31``, ``31 March 2026``, ``March 2026``)
+  with a warning. Day first, always.
+* Yes/No: ``Yes``/``No`` (``Partial`` where offered); ``Y``, ``yes``, ``TRUE``, ``1``,
+  ``N``, ``FALSE``, ``0`` are accepted with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from carekpi.model import FieldType, ItemField
+
+ERROR_VALUES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"}
+NOTHING = {"", "-", "--", "–", "—", "n/a", "na", "n.a.", "n.a", "not applicable"}
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+_NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?$")
+_YES = {"yes", "y", "true", "1"}
+_NO = {"no", "n", "false", "0"}
+_PARTIAL = {"partial", "partially", "part", "p"}
+_MONTHS = {m.lower(): i for i, m in enumerate(
+    ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+     "October", "November", "December"], start=1)}
+_MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+@dataclass(frozen=True)
+class Note:
+    code: str
+    severity: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Coerced:
+    value: Any
+    notes: tuple[Note, ...] = ()
+    #: True when the cell held something that means "nothing" ('-', 'n/a' or blank)
+    empty: bool = False
+    shown: str | None = None
+
+
+def clean_text(s: str) -> str:
+    return s.translate(_INVISIBLE).strip()
+
+
+def _warn(message: str) -> Note:
+    return Note("V103", "warning", message)
+
+
+def _err(code: str, message: str) -> Note:
+    return Note(code, "error", message)
+
+
+def parse_number_text(s: str) -> Decimal | None:
+    t = clean_text(s).replace("£", "").replace(" ", "").replace("\u00a0", "")
+    if not t or not _NUMBER.match(t) or t in "+-.":
+        return None
+    try:
+        return Decimal(t.replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def _as_decimal(v: int | float | Decimal) -> Decimal:
+    if isinstance(v, float):
+        return Decimal(repr(v))
+    return Decimal(v)
+
+
+def _tidy(d: Decimal) -> int | Decimal:
+    if d == d.to_integral_value():
+        return int(d)
+    return d.normalize()
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, Decimal):
+        return format(v.normalize(), "f")
+    if isinstance(v, date):
+        return v.strftime("%d/%m/%Y")
+    return str(v)
+
+
+def parse_date_text(s: str) -> date | None:
+    t = clean_text(s).lower().replace(",", " ")
+    t = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", t)
+    m = re.match(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$", t)
+    try:
+        if m:
+            d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+            y = y + 2000 if y < 100 else y
+            return date(y, mo, d)
+        m = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]00:00(?::00)?)?$", t)
+        if m:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        m = re.match(r"^(\d{1,2})[ \-]([a-z]+)[ \-](\d{2}|\d{4})$", t)
+        if m and m.group(2) in _MONTHS:
+            y = int(m.group(3))
+            return date(y + 2000 if y < 100 else y, _MONTHS[m.group(2)], int(m.group(1)))
+        m = re.match(r"^([a-z]+)[ \-](\d{2}|\d{4})$", t)
+        if m and m.group(1) in _MONTHS:
+            y = int(m.group(2))
+            return date(y + 2000 if y < 100 else y, _MONTHS[m.group(1)], 1)
+    except ValueError:
+        return None
+    return None
+
+
+def coerce(item: ItemField, raw: Any, *, number_format: str = "General", data_type: str = "n") -> Coerced:
+    """Read one cell's value as ``item``'s type."""
+    if data_type == "e" or (isinstance(raw, str) and raw.strip().upper() in ERROR_VALUES):
+        return Coerced(None, (_err("V107", f"holds the Excel error {str(raw).strip()}; correct the formula or type the figure"),))
+    if raw is None:
+        return Coerced(None, empty=True)
+    if isinstance(raw, str):
+        text = clean_text(raw)
+        if text.lower() in NOTHING:
+            return Coerced(None, empty=True, shown=text)
+    t = item.type
+    if t in (FieldType.count, FieldType.integer, FieldType.number, FieldType.money, FieldType.percentage):
+        return _coerce_number(item, raw, number_format)
+    if t == FieldType.date:
+        return _coerce_date(raw, number_format)
+    if t in (FieldType.yes_no, FieldType.yes_no_partial):
+        return _coerce_yes_no(item, raw)
+    if t == FieldType.choice:
+        return _coerce_choice(item, raw)
+    # text
+    if isinstance(raw, datetime):
+        return Coerced(raw.date().isoformat())
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    return Coerced(clean_text(str(raw)))
+
+
+def _coerce_number(item: ItemField, raw: Any, number_format: str) -> Coerced:
+    notes: list[Note] = []
+    t = item.type
+    if isinstance(raw, bool) or isinstance(raw, (datetime, date)):
+        return Coerced(None, (_err("V102", f"{_fmt(raw)!s} is not a number"),))
+    if isinstance(raw, (int, float, Decimal)):
+        value = _as_decimal(raw)
+        if t == FieldType.percentage:
+            if "%" in (number_format or ""):
+                value = value * 100
+            elif 0 < value < 1:
+                value = value * 100
+                notes.append(_warn(f"{_fmt(raw)} read as {_fmt(_tidy(value))}%: type 95 or 95% for 95 per cent"))
+    else:
+        text = clean_text(str(raw))
+        pct = text.endswith("%")
+        parsed = parse_number_text(text[:-1] if pct else text)
+        if parsed is None:
+            what = {FieldType.count: "a whole number", FieldType.integer: "a whole number",
+                    FieldType.money: "an amount of money"}.get(t, "a number")
+            return Coerced(None, (_err("V102", f"{text!r} is not {what}"),))
+        value = parsed
+        if pct and t != FieldType.percentage:
+            return Coerced(None, (_err("V102", f"{text!r} is a percentage; this item is a {t.value}"),))
+        notes.append(_warn(f"{str(raw)!r} was typed as text; read as the number {_fmt(_tidy(value))}"))
+    if t in (FieldType.count, FieldType.integer) and value != value.to_integral_value():
+        return Coerced(None, (*notes, _err("V105", f"{_fmt(value.normalize())} is not a whole number")))
+    lo, hi = item.bounds()
+    if lo is not None and value < lo:
+        return Coerced(None, (*notes, _err("V104", f"{_fmt(_tidy(value))} is below the minimum {_fmt(_tidy(lo))}")))
+    if hi is not None and value > hi:
+        return Coerced(None, (*notes, _err("V104", f"{_fmt(_tidy(value))} is above the maximum {_fmt(_tidy(hi))}")))
+    return Coerced(_tidy(value), tuple(notes))
+
+
+def _coerce_date(raw: Any, number_format: str) -> Coerced:
+    if isinstance(raw, datetime):
+        return Coerced(raw.date())
+    if isinstance(raw, date):
+        return Coerced(raw)
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        if 1 <= raw <= 2958465:
+            d = (EXCEL_EPOCH + timedelta(days=int(raw))).date()
+            return Coerced(d, (_warn(f"{raw} is a date stored as a number; read as {d:%d/%m/%Y}"),))
+        return Coerced(None, (_err("V102", f"{raw} is not a date"),))
+    text = clean_text(str(raw))
+    d = parse_date_text(text)
+    if d is None:
+        return Coerced(None, (_err("V102", f"{text!r} is not a date; type it as dd/mm/yyyy"),))
+    return Coerced(d, (_warn(f"{str(raw)!r} was typed as text; read as the date {d:%d/%m/%Y}"),))
+
+
+def _coerce_yes_no(item: ItemField, raw: Any) -> Coerced:
+    choices = item.allowed_choices() or []
+    if isinstance(raw, bool):
+        answer = "Yes" if raw else "No"
+        return Coerced(answer, (_warn(f"{str(raw).upper()} read as {answer}"),))
+    text = clean_text(str(raw))
+    if text in choices:
+        return Coerced(text)
+    low = text.lower()
+    answer = None
+    if low in _YES:
+        answer = "Yes"
+    elif low in _NO:
+        answer = "No"
+    elif low in _PARTIAL and "Partial" in choices:
+        answer = "Partial"
+    if answer is None or answer not in choices:
+        return Coerced(None, (_err("V106", f"{text!r} is not one of {', '.join(choices)}"),))
+    return Coerced(answer, (_warn(f"{text!r} read as {answer}"),))
+
+
+def _coerce_choice(item: ItemField, raw: Any) -> Coerced:
+    choices = item.allowed_choices() or []
+    text = clean_text(str(raw))
+    if text in choices:
+        return Coerced(text)
+    folded = {re.sub(r"\s+", " ", c).casefold(): c for c in choices}
+    key = re.sub(r"\s+", " ", text).casefold()
+    if key in folded:
+        return Coerced(folded[key], (_warn(f"{text!r} read as {folded[key]!r}"),))
+    return Coerced(None, (_err("V106", f"{text!r} is not one of: {', '.join(choices)}"),))

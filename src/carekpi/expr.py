@@ -1,0 +1,356 @@
+"""A small, safe expression language for numerators, denominators, derived values and rules.
+
+Expressions are written in Python syntax but only a whitelisted subset is
+accepted: field names, numbers, strings, ``+ - * /``, comparisons (chained
+too), ``and``/``or``/``not``, ``a if cond else b`` and the functions in
+:data:`FUNCTIONS`. Anything else (attributes, subscripts, lambdas, calls of
+unknown functions) is rejected when the framework loads. Nothing is passed to
+``eval``: the syntax tree is compiled once into nested closures.
+
+Semantics: numbers are exact (``fractions.Fraction``); a missing value is
+``None`` and makes every arithmetic or comparison that uses it ``None``
+("unknown"), so a rule over an unanswered item is not evaluated; division by
+zero is also ``None``. ``coalesce(x, 0)`` supplies a default.
+
+The same tree renders as an Excel formula over defined names (``to_excel``),
+which is how the template's live KPI cells stay identical to carekpi's own
+arithmetic.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+Env = Mapping[str, Any]
+Compiled = Callable[[Env], Any]
+
+
+class ExprError(ValueError):
+    """The expression is not in the accepted language."""
+
+
+def to_number(value: Any) -> Fraction | None:
+    """Exact numeric value of an int/float/Decimal/Fraction; ``None`` for anything else."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, Decimal):
+        return Fraction(value)
+    if isinstance(value, float):
+        # The value as typed (shortest repr), not the binary approximation.
+        return Fraction(Decimal(repr(value)))
+    return None
+
+
+def _numeric_args(args: list[Any]) -> list[Fraction] | None:
+    out = []
+    for a in args:
+        n = to_number(a)
+        if n is None:
+            return None
+        out.append(n)
+    return out
+
+
+def _f_sum(*args: Any) -> Any:
+    nums = _numeric_args(list(args))
+    return None if nums is None else sum(nums, Fraction(0))
+
+
+def _f_min(*args: Any) -> Any:
+    nums = _numeric_args(list(args))
+    return None if nums is None else min(nums)
+
+
+def _f_max(*args: Any) -> Any:
+    nums = _numeric_args(list(args))
+    return None if nums is None else max(nums)
+
+
+def _f_abs(x: Any) -> Any:
+    n = to_number(x)
+    return None if n is None else abs(n)
+
+
+def _f_coalesce(*args: Any) -> Any:
+    for a in args:
+        if a is not None:
+            return to_number(a) if to_number(a) is not None else a
+    return None
+
+
+def _f_present(x: Any) -> Any:
+    return x is not None
+
+
+@dataclass(frozen=True)
+class Function:
+    impl: Callable[..., Any]
+    min_args: int
+    max_args: int | None
+    excel: str
+    #: functions whose arguments may be missing without the result being unknown
+    lazy_none: bool = False
+
+
+FUNCTIONS: dict[str, Function] = {
+    "sum": Function(_f_sum, 1, None, "SUM"),
+    "min": Function(_f_min, 1, None, "MIN"),
+    "max": Function(_f_max, 1, None, "MAX"),
+    "abs": Function(_f_abs, 1, 1, "ABS"),
+    "coalesce": Function(_f_coalesce, 2, None, "", lazy_none=True),
+    "present": Function(_f_present, 1, 1, "", lazy_none=True),
+}
+
+_BINOPS: dict[type[ast.operator], tuple[str, Callable[[Fraction, Fraction], Any]]] = {
+    ast.Add: ("+", operator.add),
+    ast.Sub: ("-", operator.sub),
+    ast.Mult: ("*", operator.mul),
+    ast.Div: ("/", lambda a, b: None if b == 0 else a / b),
+}
+
+_CMPOPS: dict[type[ast.cmpop], tuple[str, str, Callable[[Any, Any], bool]]] = {
+    ast.Lt: ("<", "<", operator.lt),
+    ast.LtE: ("<=", "<=", operator.le),
+    ast.Gt: (">", ">", operator.gt),
+    ast.GtE: (">=", ">=", operator.ge),
+    ast.Eq: ("==", "=", operator.eq),
+    ast.NotEq: ("!=", "<>", operator.ne),
+}
+
+
+def _comparable(v: Any) -> Any:
+    n = to_number(v)
+    if n is not None:
+        return n
+    if isinstance(v, str):
+        return v.strip().casefold()
+    return v
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed, checked and compiled expression."""
+
+    source: str
+    names: frozenset[str]
+    functions: frozenset[str]
+    _tree: ast.expr = field(repr=False, compare=False)
+    _fn: Compiled = field(repr=False, compare=False)
+
+    def evaluate(self, env: Env) -> Any:
+        return self._fn(env)
+
+    def to_excel(self, name: Callable[[str], str] | None = None) -> str:
+        """Excel formula text (without the leading ``=``); ``name`` maps a field id to a reference."""
+        return _excel(self._tree, name or (lambda n: n))
+
+    @property
+    def comparison(self) -> tuple[str, str, str] | None:
+        """``(left source, operator, right source)`` when the expression is one comparison."""
+        t = self._tree
+        if isinstance(t, ast.Compare) and len(t.ops) == 1:
+            sym = _CMPOPS[type(t.ops[0])][0]
+            return ast.unparse(t.left), sym, ast.unparse(t.comparators[0])
+        return None
+
+    def side(self, which: str) -> Expression:
+        """The left or right operand of a single comparison, as an expression of its own."""
+        t = self._tree
+        assert isinstance(t, ast.Compare)
+        node = t.left if which == "left" else t.comparators[0]
+        return _build(ast.unparse(node), node)
+
+
+def parse(source: str) -> Expression:
+    """Parse and compile ``source``; raise :class:`ExprError` if it is outside the language."""
+    if not isinstance(source, str) or not source.strip():
+        raise ExprError("expression is empty")
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExprError(f"syntax error in expression {source!r}: {exc.msg}") from None
+    return _build(source.strip(), tree.body)
+
+
+def _build(source: str, node: ast.expr) -> Expression:
+    names: set[str] = set()
+    funcs: set[str] = set()
+    fn = _compile(node, names, funcs)
+    return Expression(source, frozenset(names), frozenset(funcs), node, fn)
+
+
+def _compile(node: ast.expr, names: set[str], funcs: set[str]) -> Compiled:
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool) or value is None:
+            return lambda env, v=value: v
+        if isinstance(value, (int, float)):
+            num = to_number(value)
+            return lambda env, v=num: v
+        if isinstance(value, str):
+            return lambda env, v=value: v
+        raise ExprError(f"unsupported constant {value!r}")
+    if isinstance(node, ast.Name):
+        if node.id in ("True", "False", "None"):
+            const = {"True": True, "False": False, "None": None}[node.id]
+            return lambda env, v=const: v
+        names.add(node.id)
+        key = node.id
+        return lambda env: env.get(key)
+    if isinstance(node, ast.BinOp):
+        if type(node.op) not in _BINOPS:
+            raise ExprError(f"operator {type(node.op).__name__} is not allowed")
+        op = _BINOPS[type(node.op)][1]
+        left, right = _compile(node.left, names, funcs), _compile(node.right, names, funcs)
+
+        def binop(env: Env) -> Any:
+            a, b = to_number(left(env)), to_number(right(env))
+            if a is None or b is None:
+                return None
+            return op(a, b)
+
+        return binop
+    if isinstance(node, ast.UnaryOp):
+        operand = _compile(node.operand, names, funcs)
+        if isinstance(node.op, ast.USub):
+            return lambda env: None if (n := to_number(operand(env))) is None else -n
+        if isinstance(node.op, ast.UAdd):
+            return lambda env: to_number(operand(env))
+        if isinstance(node.op, ast.Not):
+            return lambda env: None if (v := operand(env)) is None else not v
+        raise ExprError("unary operator not allowed")
+    if isinstance(node, ast.BoolOp):
+        parts = [_compile(v, names, funcs) for v in node.values]
+        is_and = isinstance(node.op, ast.And)
+
+        def boolop(env: Env) -> Any:
+            vals = [p(env) for p in parts]
+            if is_and:
+                if any(v is False for v in vals):
+                    return False
+                return None if any(v is None for v in vals) else True
+            if any(v is True for v in vals):
+                return True
+            return None if any(v is None for v in vals) else False
+
+        return boolop
+    if isinstance(node, ast.Compare):
+        first = _compile(node.left, names, funcs)
+        rest = [_compile(c, names, funcs) for c in node.comparators]
+        ops = []
+        for o in node.ops:
+            if type(o) not in _CMPOPS:
+                raise ExprError(f"comparison {type(o).__name__} is not allowed")
+            ops.append(_CMPOPS[type(o)][2])
+
+        def compare(env: Env) -> Any:
+            a = first(env)
+            if a is None:
+                return None
+            a = _comparable(a)
+            for op, nxt in zip(ops, rest):
+                b = nxt(env)
+                if b is None:
+                    return None
+                b = _comparable(b)
+                try:
+                    if not op(a, b):
+                        return False
+                except TypeError:
+                    return None
+                a = b
+            return True
+
+        return compare
+    if isinstance(node, ast.IfExp):
+        test = _compile(node.test, names, funcs)
+        body = _compile(node.body, names, funcs)
+        orelse = _compile(node.orelse, names, funcs)
+
+        def ifexp(env: Env) -> Any:
+            t = test(env)
+            if t is None:
+                return None
+            return body(env) if t else orelse(env)
+
+        return ifexp
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name):
+            raise ExprError("only plain function calls such as sum(a, b) are allowed")
+        fname = node.func.id
+        if fname not in FUNCTIONS:
+            known = ", ".join(sorted(FUNCTIONS))
+            raise ExprError(f"unknown function {fname!r} (known: {known})")
+        if node.keywords:
+            raise ExprError(f"{fname}() takes no keyword arguments")
+        spec = FUNCTIONS[fname]
+        n = len(node.args)
+        if n < spec.min_args or (spec.max_args is not None and n > spec.max_args):
+            raise ExprError(f"{fname}() called with {n} argument(s)")
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise ExprError("argument unpacking is not allowed")
+        funcs.add(fname)
+        args = [_compile(a, names, funcs) for a in node.args]
+        impl = spec.impl
+        return lambda env: impl(*(a(env) for a in args))
+    raise ExprError(f"{type(node).__name__} is not allowed in an expression")
+
+
+def _excel(node: ast.expr, name: Callable[[str], str]) -> str:
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool):
+            return "TRUE" if node.value else "FALSE"
+        if isinstance(node.value, str):
+            return '"' + node.value.replace('"', '""') + '"'
+        return repr(node.value)
+    if isinstance(node, ast.Name):
+        if node.id in ("True", "False"):
+            return node.id.upper()
+        return name(node.id)
+    if isinstance(node, ast.BinOp):
+        sym = _BINOPS[type(node.op)][0]
+        return f"({_excel(node.left, name)}{sym}{_excel(node.right, name)})"
+    if isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, ast.Not):
+            return f"NOT({_excel(node.operand, name)})"
+        sym = "-" if isinstance(node.op, ast.USub) else "+"
+        return f"({sym}{_excel(node.operand, name)})"
+    if isinstance(node, ast.BoolOp):
+        fn = "AND" if isinstance(node.op, ast.And) else "OR"
+        return f"{fn}({','.join(_excel(v, name) for v in node.values)})"
+    if isinstance(node, ast.Compare):
+        parts = []
+        left = node.left
+        for op, right in zip(node.ops, node.comparators):
+            sym = _CMPOPS[type(op)][1]
+            parts.append(f"{_excel(left, name)}{sym}{_excel(right, name)}")
+            left = right
+        return parts[0] if len(parts) == 1 else f"AND({','.join(parts)})"
+    if isinstance(node, ast.IfExp):
+        return (
+            f"IF({_excel(node.test, name)},{_excel(node.body, name)},"
+            f"{_excel(node.orelse, name)})"
+        )
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
+        fname = node.func.id
+        args = [_excel(a, name) for a in node.args]
+        if fname == "coalesce":
+            out = args[-1]
+            for a in reversed(args[:-1]):
+                out = f'IF(ISBLANK({a}),{out},{a})'
+            return out
+        if fname == "present":
+            return f"NOT(ISBLANK({args[0]}))"
+        return f"{FUNCTIONS[fname].excel}({','.join(args)})"
+    raise ExprError(f"cannot render {type(node).__name__} as Excel")

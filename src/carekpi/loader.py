@@ -1,0 +1,505 @@
+"""Load framework YAML into the model, check every reference, compile every expression.
+
+All problems are collected (not just the first) and raised together as one
+:class:`~carekpi.errors.FrameworkError`, each with the YAML file and line;
+``carekpi lint`` reuses this loader and prints them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from carekpi import expr as ex
+from carekpi.errors import FrameworkError, FrameworkProblem, UsageError
+from carekpi.model import (
+    BandScheme,
+    Direction,
+    Framework,
+    ItemField,
+    Kpi,
+    KpiKind,
+    MappingBands,
+    MetBands,
+    RangeBands,
+    ReturnType,
+    ThresholdBands,
+    TrajectoryBands,
+    excel_name_problem,
+)
+from carekpi.yamlsrc import LineMap, load_yaml
+
+ENV_FRAMEWORKS_DIR = "CAREKPI_FRAMEWORKS_DIR"
+
+#: names the template itself defines on every workbook; items may not take them
+RESERVED_NAMES = {
+    "provider_name",
+    "cqc_location_id",
+    "reporting_period",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+}
+RESERVED_SHEETS = {"cover", "kpi summary", "_carekpi", "notes"}
+_BAD_SHEET_CHARS = set("[]:*?/\\")
+
+
+# --- problem codes ------------------------------------------------------------------------
+
+#: stable codes for framework problems (``carekpi lint``); documented in the README
+FRAMEWORK_CODES: dict[str, str] = {
+    "F001": "YAML syntax error",
+    "F002": "does not match the framework schema",
+    "F003": "duplicate id",
+    "F004": "id is not a valid Excel defined name",
+    "F005": "expression names an unknown item",
+    "F006": "expression is not in the expression language",
+    "F007": "band thresholds out of order for their direction",
+    "F008": "explicit band ranges leave a gap or overlap",
+    "F009": "message template names a parameter the rule lacks",
+    "F010": "KPI is incompletely defined for its kind",
+    "F011": "unknown service type",
+    "F012": "invalid or reserved sheet name",
+    "F013": "deadline rule is missing a parameter",
+    "F014": "trajectory minimum and final target out of order",
+    "F015": "band mapping names an answer the item does not offer",
+    "F016": "KPI names an unknown return type",
+    "F017": "file cannot be read",
+}
+
+
+@dataclass
+class KpiExprs:
+    numerator: ex.Expression | None = None
+    denominator: ex.Expression | None = None
+    value: ex.Expression | None = None
+
+
+@dataclass
+class CompiledRule:
+    id: str
+    check: ex.Expression
+    when: ex.Expression | None
+    severity: str
+    message: str | None
+    applies_to: list[str] | None
+    fields: list[str]
+    generated: bool = False
+
+
+@dataclass
+class CompiledReturn:
+    rtype: ReturnType
+    items: dict[str, ItemField]
+    derived: dict[str, ex.Expression]
+    rules: list[CompiledRule]
+    kpis: dict[str, KpiExprs] = field(default_factory=dict)
+
+    def names(self) -> set[str]:
+        return set(self.items) | set(self.derived)
+
+
+def compiled(fw: Framework, return_id: str | None = None) -> CompiledReturn:
+    """The compiled form of a return type (built by the loader)."""
+    table: dict[str, CompiledReturn] = fw._compiled
+    return table[return_id or fw.returns[0].id]
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+class _Problems:
+    def __init__(self, file: str, lines: LineMap | None):
+        self.file = file
+        self.lines = lines
+        self.items: list[FrameworkProblem] = []
+
+    def add(self, code: str, path: tuple[Any, ...] | list[Any], message: str) -> None:
+        line = self.lines.line(tuple(path)) if self.lines else None
+        self.items.append(FrameworkProblem(self.file, line, code, message))
+
+
+def _loc_to_path(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    # pydantic puts the discriminator tag into loc ("bands", "thresholds", "green"): drop tags
+    out: list[Any] = []
+    for part in loc:
+        if isinstance(part, str) and part in (
+            "thresholds", "ranges", "met", "trajectory", "mapping", "relative", "none",
+        ) and out and out[-1] == "bands":
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def load_framework_text(text: str, file: str = "<string>") -> Framework:
+    try:
+        data, lines = load_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise FrameworkError([FrameworkProblem(file, line, "F001", str(problem))]) from None
+    probs = _Problems(file, lines)
+    if not isinstance(data, dict):
+        probs.add("F002", (), "a framework file must be a YAML mapping")
+        raise FrameworkError(probs.items)
+    try:
+        fw = Framework.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            path = _loc_to_path(tuple(err["loc"]))
+            where = ".".join(str(p) for p in path) or "(top level)"
+            code = "F004" if "cell reference" in err["msg"] or "snake_case" in err["msg"] else "F002"
+            probs.add(code, path, f"{where}: {err['msg']}")
+        raise FrameworkError(probs.items) from None
+    fw._path = file
+    fw._compiled = _check_and_compile(fw, probs)
+    if probs.items:
+        raise FrameworkError(probs.items)
+    return fw
+
+
+def load_framework(path: str | Path) -> Framework:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FrameworkError([FrameworkProblem(str(p), None, "F017", f"cannot read: {exc}")]) from None
+    return load_framework_text(text, str(p))
+
+
+# --- semantic checks ----------------------------------------------------------------------
+
+
+def _parse(probs: _Problems, path: tuple[Any, ...], source: str, known: set[str]) -> ex.Expression | None:
+    try:
+        e = ex.parse(source)
+    except ex.ExprError as exc:
+        probs.add("F006", path, str(exc))
+        return None
+    unknown = sorted(e.names - known)
+    for name in unknown:
+        probs.add("F005", path, f"expression {source!r} names unknown item {name!r}")
+    return None if unknown else e
+
+
+def _sheet_problem(name: str) -> str | None:
+    if not name or len(name) > 31:
+        return "must be 1-31 characters"
+    if set(name) & _BAD_SHEET_CHARS:
+        return "must not contain any of [ ] : * ? / \\"
+    if name.startswith("'") or name.endswith("'"):
+        return "must not start or end with an apostrophe"
+    if name.casefold() in RESERVED_SHEETS:
+        return "is a sheet carekpi's template creates itself"
+    return None
+
+
+def _check_and_compile(fw: Framework, probs: _Problems) -> dict[str, CompiledReturn]:
+    service_ids = {s.id for s in fw.service_types}
+    out: dict[str, CompiledReturn] = {}
+
+    def check_applies(path: tuple[Any, ...], applies: list[str] | None) -> None:
+        for sid in applies or []:
+            if sid not in service_ids:
+                probs.add("F011", path, f"applies_to names unknown service type {sid!r}")
+
+    seen_returns: set[str] = set()
+    for ri, rt in enumerate(fw.returns):
+        rpath: tuple[Any, ...] = ("returns", ri)
+        if rt.id in seen_returns:
+            probs.add("F003", (*rpath, "id"), f"duplicate return type id {rt.id!r}")
+        seen_returns.add(rt.id)
+        _check_deadline(probs, (*rpath, "deadline"), rt)
+        items: dict[str, ItemField] = {}
+        sheets: set[str] = set()
+        for si, sec in enumerate(rt.sections):
+            spath = (*rpath, "sections", si)
+            problem = _sheet_problem(sec.sheet)
+            if problem:
+                probs.add("F012", (*spath, "sheet"), f"sheet name {sec.sheet!r} {problem}")
+            sheets.add(sec.sheet.casefold())
+            check_applies((*spath, "applies_to"), sec.applies_to)
+            for fi, f in enumerate(sec.fields):
+                fpath = (*spath, "fields", fi)
+                if f.id in items:
+                    probs.add("F003", (*fpath, "id"), f"duplicate item id {f.id!r}")
+                if f.id in RESERVED_NAMES:
+                    probs.add("F003", (*fpath, "id"), f"item id {f.id!r} is reserved for the cover sheet")
+                items[f.id] = f
+                check_applies((*fpath, "applies_to"), f.applies_to)
+                if f.type.value == "choice" and not f.choices:
+                    probs.add("F002", (*fpath, "choices"), f"choice item {f.id!r} needs choices")
+            for bi, b in enumerate(sec.breakdowns):
+                bpath = (*spath, "breakdowns", bi)
+                check_applies((*bpath, "applies_to"), b.applies_to)
+                for c in b.categories:
+                    cid = b.item_id(c)
+                    problem = excel_name_problem(cid)
+                    if problem:
+                        probs.add("F004", bpath, f"breakdown item id {cid!r} {problem}")
+                    if cid in items:
+                        probs.add("F003", bpath, f"duplicate item id {cid!r}")
+                for item in b.items():
+                    items[item.id] = item
+        for ti, table in enumerate(rt.record_tables):
+            tpath = (*rpath, "record_tables", ti)
+            problem = _sheet_problem(table.sheet)
+            if problem:
+                probs.add("F012", (*tpath, "sheet"), f"sheet name {table.sheet!r} {problem}")
+            elif table.sheet.casefold() in sheets:
+                probs.add("F012", (*tpath, "sheet"), f"sheet {table.sheet!r} is already used by a section")
+            if table.id in items:
+                probs.add("F003", (*tpath, "id"), f"duplicate id {table.id!r}")
+        # breakdown totals must name items
+        for si, sec in enumerate(rt.sections):
+            for bi, b in enumerate(sec.breakdowns):
+                if b.total and b.total not in items:
+                    probs.add("F005", (*rpath, "sections", si, "breakdowns", bi, "total"),
+                              f"breakdown total names unknown item {b.total!r}")
+
+        derived: dict[str, ex.Expression] = {}
+        known = set(items)
+        for di, d in enumerate(rt.derived):
+            dpath = (*rpath, "derived", di)
+            if d.id in items or d.id in derived:
+                probs.add("F003", (*dpath, "id"), f"duplicate id {d.id!r}")
+            e = _parse(probs, (*dpath, "expr"), d.expr, known)
+            if e is not None:
+                derived[d.id] = e
+            known.add(d.id)  # later derived values may use earlier ones
+
+        rules: list[CompiledRule] = []
+        rule_ids: set[str] = set()
+        for ui, rule in enumerate(rt.rules):
+            upath = (*rpath, "rules", ui)
+            if rule.id in rule_ids:
+                probs.add("F003", (*upath, "id"), f"duplicate rule id {rule.id!r}")
+            rule_ids.add(rule.id)
+            check_applies((*upath, "applies_to"), rule.applies_to)
+            check = _parse(probs, (*upath, "check"), rule.check, known)
+            when = _parse(probs, (*upath, "when"), rule.when, known) if rule.when else None
+            if check is None or (rule.when and when is None):
+                continue
+            if rule.message:
+                _check_message(probs, (*upath, "message"), rule.message, check)
+            rules.append(CompiledRule(
+                id=rule.id, check=check, when=when, severity=rule.severity.value,
+                message=rule.message, applies_to=rule.applies_to,
+                fields=_rule_fields(check, items, derived),
+            ))
+        # breakdowns reconcile with their headline item: one generated rule each
+        for sec in rt.sections:
+            for b in sec.breakdowns:
+                if not b.total or b.total not in items:
+                    continue
+                parts = ", ".join(b.item_id(c) for c in b.categories)
+                op = "==" if b.reconcile == "equal" else "<="
+                check = ex.parse(f"sum({parts}) {op} {b.total}")
+                rules.append(CompiledRule(
+                    id=f"{b.id}_reconciles", check=check, when=None, severity="error",
+                    message=None, applies_to=b.applies_to, fields=[b.total],
+                    generated=True,
+                ))
+        out[rt.id] = CompiledReturn(rt, items, derived, rules)
+
+    kpi_ids: set[str] = set()
+    for ki, kpi in enumerate(fw.kpis):
+        kpath: tuple[Any, ...] = ("kpis", ki)
+        if kpi.id in kpi_ids:
+            probs.add("F003", (*kpath, "id"), f"duplicate KPI id {kpi.id!r}")
+        kpi_ids.add(kpi.id)
+        check_applies((*kpath, "applies_to"), kpi.applies_to)
+        if kpi.return_type not in out:
+            probs.add("F016", (*kpath, "return"), f"KPI {kpi.id!r} names unknown return type {kpi.return_type!r}")
+            continue
+        comp = out[kpi.return_type]
+        comp.kpis[kpi.id] = _compile_kpi(probs, kpath, kpi, comp)
+        _check_bands(probs, (*kpath, "bands"), kpi, kpi.bands, comp)
+    return out
+
+
+def _rule_fields(check: ex.Expression, items: dict[str, ItemField], derived: dict[str, ex.Expression]) -> list[str]:
+    """Items a rule is about, in the order they are written (for the cell a finding points at)."""
+    order = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", check.source)
+    out: list[str] = []
+    for name in order:
+        targets = [name] if name in items else sorted(derived[name].names & set(items)) if name in derived else []
+        for t in targets:
+            if t not in out:
+                out.append(t)
+    return out
+
+
+def _check_message(probs: _Problems, path: tuple[Any, ...], message: str, check: ex.Expression) -> None:
+    allowed = set(check.names) | {f"{n}_label" for n in check.names}
+    if check.comparison:
+        allowed |= {"left", "right", "left_label", "right_label", "op"}
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(message) if f is not None]
+    except ValueError as exc:
+        probs.add("F009", path, f"message template is malformed: {exc}")
+        return
+    for f in fields:
+        if f not in allowed:
+            probs.add("F009", path, f"message names {{{f}}}, which the rule does not have "
+                                    f"(it has: {', '.join(sorted(allowed))})")
+
+
+def _check_deadline(probs: _Problems, path: tuple[Any, ...], rt: ReturnType) -> None:
+    d = rt.deadline
+    need = {"day_of_following_month": ["day"], "fixed": ["day", "month"], "days_after_period_end": ["days"]}[d.rule]
+    for name in need:
+        if getattr(d, name) is None:
+            probs.add("F013", path, f"deadline rule {d.rule!r} needs {name!r}")
+    if rt.cadence.value == "four_weekly" and rt.anchor is None:
+        probs.add("F013", (*path[:-1], "anchor"), "a four_weekly return needs an anchor date (first day of period 1)")
+
+
+def _compile_kpi(probs: _Problems, path: tuple[Any, ...], kpi: Kpi, comp: CompiledReturn) -> KpiExprs:
+    known = comp.names()
+    out = KpiExprs()
+    if kpi.kind == KpiKind.ratio:
+        if not kpi.numerator or not kpi.denominator:
+            probs.add("F010", path, f"ratio KPI {kpi.id!r} needs a numerator and a denominator")
+            return out
+        out.numerator = _parse(probs, (*path, "numerator"), kpi.numerator, known)
+        out.denominator = _parse(probs, (*path, "denominator"), kpi.denominator, known)
+    elif kpi.kind in (KpiKind.value, KpiKind.count_target):
+        if not kpi.value:
+            probs.add("F010", path, f"{kpi.kind.value} KPI {kpi.id!r} needs a value expression")
+            return out
+        out.value = _parse(probs, (*path, "value"), kpi.value, known)
+    else:  # compliance, rating: the value is one answer item
+        if not kpi.value:
+            probs.add("F010", path, f"{kpi.kind.value} KPI {kpi.id!r} needs value: <item id>")
+            return out
+        if kpi.value not in comp.items:
+            probs.add("F005", (*path, "value"), f"KPI {kpi.id!r} names unknown item {kpi.value!r}")
+            return out
+        out.value = ex.parse(kpi.value)
+    return out
+
+
+def _check_bands(probs: _Problems, path: tuple[Any, ...], kpi: Kpi, bands: BandScheme, comp: CompiledReturn) -> None:
+    if isinstance(bands, ThresholdBands) and bands.amber is not None:
+        ok = bands.green >= bands.amber if bands.direction == Direction.higher else bands.green <= bands.amber
+        if not ok:
+            probs.add("F007", path, f"KPI {kpi.id!r}: green {bands.green} and amber {bands.amber} are out of "
+                                    f"order for '{bands.direction.value} is better'")
+    elif isinstance(bands, RangeBands):
+        _check_ranges(probs, path, kpi, bands)
+    elif isinstance(bands, TrajectoryBands):
+        ok = bands.minimum <= bands.final if bands.direction == Direction.higher else bands.minimum >= bands.final
+        if not ok:
+            probs.add("F014", path, f"KPI {kpi.id!r}: minimum {bands.minimum} and final {bands.final} are out "
+                                    f"of order for '{bands.direction.value} is better'")
+    elif isinstance(bands, MappingBands):
+        item = comp.items.get(kpi.value or "")
+        choices = item.allowed_choices() if item else None
+        if choices:
+            folded = {c.casefold() for c in choices}
+            for answer in bands.map:
+                if answer.casefold() not in folded:
+                    probs.add("F015", (*path, "map", answer),
+                              f"KPI {kpi.id!r}: answer {answer!r} is not one of {choices}")
+    elif isinstance(bands, MetBands) and bands.per_months is not None and kpi.kind != KpiKind.count_target:
+        probs.add("F010", path, f"KPI {kpi.id!r}: per_months applies to count_target KPIs only")
+
+
+def _check_ranges(probs: _Problems, path: tuple[Any, ...], kpi: Kpi, bands: RangeBands) -> None:
+    from decimal import Decimal
+
+    # Precision of the ranges: the finest step their bounds are written in (a range
+    # written 75-89 covers whole percentages: 89.5 is in no band).
+    exps = [r.min.as_tuple().exponent for r in bands.ranges] + [r.max.as_tuple().exponent for r in bands.ranges]
+    step = Decimal(1).scaleb(min(int(e) for e in exps if isinstance(e, int)))
+    ordered = sorted(bands.ranges, key=lambda r: r.min)
+    for r in ordered:
+        if r.min > r.max:
+            probs.add("F008", path, f"KPI {kpi.id!r}: range {r.band} {r.min}-{r.max} is empty")
+    for a, b in zip(ordered, ordered[1:]):
+        if b.min <= a.max:
+            probs.add("F008", path, f"KPI {kpi.id!r}: ranges {a.band} {a.min}-{a.max} and "
+                                    f"{b.band} {b.min}-{b.max} overlap")
+        elif b.min - a.max > step:
+            probs.add("F008", path, f"KPI {kpi.id!r}: values above {a.max} and below {b.min} "
+                                    f"are in no band ({a.band} {a.min}-{a.max}, {b.band} {b.min}-{b.max}); "
+                                    f"between them is a gap")
+        else:
+            probs.add("F008", path, f"KPI {kpi.id!r}: values between {a.max} and {b.min} "
+                                    f"(e.g. {a.max + step / 2}) are in no band: write ranges as "
+                                    f"thresholds, or bound them at the KPI's precision")
+
+
+# --- discovery ----------------------------------------------------------------------------
+
+
+def bundled_dir(kind: str = "frameworks") -> Path:
+    """Where the bundled frameworks (or sample returns) are: in the installed package,
+    or at the top of a source checkout."""
+    pkg = resources.files("carekpi") / "_bundled" / kind
+    if pkg.is_dir():
+        return Path(str(pkg))
+    return Path(__file__).resolve().parents[2] / kind
+
+
+def search_dirs(extra: list[Path] | None = None) -> list[tuple[str, Path]]:
+    dirs: list[tuple[str, Path]] = []
+    for d in extra or []:
+        dirs.append(("local", Path(d)))
+    env = os.environ.get(ENV_FRAMEWORKS_DIR)
+    if env:
+        for part in env.split(os.pathsep):
+            if part:
+                dirs.append(("local", Path(part)))
+    dirs.append(("bundled", bundled_dir()))
+    return dirs
+
+
+def framework_files(extra: list[Path] | None = None) -> Iterator[tuple[str, Path]]:
+    for origin, d in search_dirs(extra):
+        if d.is_dir():
+            for p in sorted(d.iterdir()):
+                if p.suffix in (".yaml", ".yml") and p.is_file():
+                    yield origin, p
+
+
+@lru_cache(maxsize=64)
+def _load_cached(path: str, mtime_ns: int) -> Framework:
+    return load_framework(path)
+
+
+def load_cached(path: Path) -> Framework:
+    return _load_cached(str(path), path.stat().st_mtime_ns)
+
+
+def find_framework(ref: str, extra: list[Path] | None = None) -> Framework:
+    """A framework by id (``surrey``) or by path to a YAML file. Local folders come first."""
+    p = Path(ref)
+    if p.suffix in (".yaml", ".yml") and p.is_file():
+        return load_cached(p)
+    # Files are conventionally named after their id; fall back to reading each file's id.
+    candidates = list(framework_files(extra))
+    for _, path in candidates:
+        if path.stem == ref:
+            return load_cached(path)
+    for _, path in candidates:
+        try:
+            head = path.read_text(encoding="utf-8")[:4000]
+        except OSError:
+            continue
+        if re.search(rf"^id:\s*['\"]?{re.escape(ref)}['\"]?\s*$", head, re.M):
+            return load_cached(path)
+    known = sorted({path.stem for _, path in candidates})
+    raise UsageError(f"unknown framework {ref!r} (known: {', '.join(known) or 'none'})")

@@ -1,0 +1,554 @@
+"""The framework model: what a council asks providers to return, and how it is judged.
+
+One YAML file under ``frameworks/`` is one :class:`Framework`. The model is
+designed for every construct in the councils' schedules: several return types
+with their own cadence and deadline, typed items (some supplied by the
+commissioner, some applying only to certain service types), breakdown tables
+that must reconcile with a headline figure, case-level record tables, derived
+values and cross-field rules as expressions, and KPIs with band schemes
+(thresholds, explicit ranges, met / not met, period-dependent trajectories,
+answer mappings, peer-relative bands, or none).
+
+Expressions are kept as text here; :mod:`carekpi.loader` parses and checks
+them (with YAML line numbers) and attaches the compiled forms.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+# --- identifiers ---------------------------------------------------------------------------
+
+_SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+_A1 = re.compile(r"^([a-z]{1,3})([0-9]+)$")
+_R1C1 = re.compile(r"^r[0-9]*c?[0-9]*$|^c[0-9]*$")
+MAX_EXCEL_COLUMN = 16384  # XFD
+MAX_EXCEL_ROW = 1048576
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - ord("a") + 1)
+    return n
+
+
+def excel_name_problem(name: str) -> str | None:
+    """Why Excel would reject ``name`` as a workbook defined name (None if it is fine).
+
+    Field ids become defined names, so they must be snake_case and must not be
+    readable as a cell reference: ``kpi1`` is column KPI row 1, ``abc123`` is
+    column ABC row 123, and ``r1c1`` / ``r`` / ``c`` are R1C1 references.
+    """
+    if not _SNAKE.match(name):
+        return "must be snake_case: a lower-case letter, then lower-case letters, digits or _"
+    if len(name) > 255:
+        return "is longer than Excel's 255-character limit for names"
+    m = _A1.match(name)
+    if m and _column_number(m.group(1)) <= MAX_EXCEL_COLUMN and 1 <= int(m.group(2)) <= MAX_EXCEL_ROW:
+        return "reads as a cell reference in Excel (column letters then a row number)"
+    if _R1C1.match(name):
+        return "reads as an R1C1 cell reference in Excel"
+    if name in ("true", "false"):
+        return "is an Excel constant"
+    return None
+
+
+def _check_name(value: str) -> str:
+    problem = excel_name_problem(value)
+    if problem:
+        raise ValueError(f"id {value!r} {problem}")
+    return value
+
+
+ExcelName = Annotated[str, Field(description="snake_case id, also the Excel defined name")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True)
+
+
+# --- notes and tags -------------------------------------------------------------------------
+
+
+class Note(Strict):
+    """An interpretation of the source document, shown to users (``frameworks show``, template)."""
+
+    title: str
+    text: str
+    source: str | None = Field(None, description="where in the source document the question arose")
+
+
+Tags = dict[str, str | list[str]]
+
+
+# --- items ----------------------------------------------------------------------------------
+
+
+class FieldType(str, Enum):
+    count = "count"  # whole number >= 0
+    integer = "integer"
+    number = "number"
+    percentage = "percentage"  # stored 0-100 in carekpi; 95% typed in Excel is 0.95
+    money = "money"
+    date = "date"
+    yes_no = "yes_no"
+    yes_no_partial = "yes_no_partial"
+    choice = "choice"
+    text = "text"
+
+
+NUMERIC_TYPES = {FieldType.count, FieldType.integer, FieldType.number, FieldType.percentage, FieldType.money}
+YES_NO_CHOICES = ["Yes", "No"]
+YES_NO_PARTIAL_CHOICES = ["Yes", "Partial", "No"]
+
+
+class Source(str, Enum):
+    provider = "provider"
+    commissioner = "commissioner"
+
+
+class ItemField(Strict):
+    """One data item a return carries (a cell in the template)."""
+
+    id: str
+    label: str
+    type: FieldType
+    ref: str | None = Field(None, description="the source document's own numbering, e.g. '1.2'")
+    definition: str | None = None
+    why: str | None = Field(None, description="the source's 'why are we collecting this?' text")
+    source: Source = Source.provider
+    required: bool = True
+    applies_to: list[str] | None = Field(None, description="service type ids; default all")
+    choices: list[str] | None = None
+    min: Decimal | None = None
+    max: Decimal | None = None
+    help: str | None = Field(None, description="input message shown in Excel (default: the definition)")
+    tags: Tags = Field(default_factory=dict)
+    notes: list[Note] = Field(default_factory=list)
+
+    _check_id = field_validator("id")(classmethod(lambda cls, v: _check_name(v)))
+
+    def allowed_choices(self) -> list[str] | None:
+        if self.type == FieldType.yes_no:
+            return self.choices or YES_NO_CHOICES
+        if self.type == FieldType.yes_no_partial:
+            return self.choices or YES_NO_PARTIAL_CHOICES
+        return self.choices
+
+    def bounds(self) -> tuple[Decimal | None, Decimal | None]:
+        lo, hi = self.min, self.max
+        if self.type == FieldType.count and lo is None:
+            lo = Decimal(0)
+        if self.type == FieldType.percentage:
+            lo = Decimal(0) if lo is None else lo
+            hi = Decimal(100) if hi is None else hi
+        if self.type == FieldType.money and lo is None:
+            lo = Decimal(0)
+        return lo, hi
+
+
+class Category(Strict):
+    id: str
+    label: str
+
+
+class Breakdown(Strict):
+    """Fixed categories whose total must reconcile with a headline item.
+
+    Each category becomes an item with id ``<breakdown id>_<category id>``.
+    """
+
+    id: str
+    label: str
+    total: str | None = Field(None, description="id of the headline item the categories add up to")
+    reconcile: Literal["equal", "at_most"] = "equal"
+    type: FieldType = FieldType.count
+    categories: list[Category]
+    definition: str | None = None
+    why: str | None = None
+    required: bool = True
+    applies_to: list[str] | None = None
+    notes: list[Note] = Field(default_factory=list)
+
+    _check_id = field_validator("id")(classmethod(lambda cls, v: _check_name(v)))
+
+    def item_id(self, category: Category) -> str:
+        return f"{self.id}_{category.id}"
+
+    def items(self) -> list[ItemField]:
+        return [
+            ItemField(
+                id=self.item_id(c),
+                label=f"{self.label}: {c.label}",
+                type=self.type,
+                definition=self.definition,
+                why=self.why,
+                required=self.required,
+                applies_to=self.applies_to,
+            )
+            for c in self.categories
+        ]
+
+
+class Column(Strict):
+    id: str
+    label: str
+    type: FieldType
+    required: bool = True
+    choices: list[str] | None = None
+    help: str | None = None
+
+    _check_id = field_validator("id")(classmethod(lambda cls, v: _check_name(v)))
+
+
+class RecordTable(Strict):
+    """A case-level table (one row per referral, audit, review...) on a sheet of its own."""
+
+    id: str
+    label: str
+    sheet: str
+    description: str | None = None
+    columns: list[Column]
+    max_rows: int = Field(500, ge=1, le=10000)
+    required: bool = False
+    applies_to: list[str] | None = None
+    notes: list[Note] = Field(default_factory=list)
+
+    _check_id = field_validator("id")(classmethod(lambda cls, v: _check_name(v)))
+
+
+class Section(Strict):
+    """A group of items as the source schedule groups them; sections sharing ``sheet`` stack."""
+
+    id: str
+    label: str
+    sheet: str
+    description: str | None = None
+    applies_to: list[str] | None = None
+    fields: list[ItemField] = Field(default_factory=list)
+    breakdowns: list[Breakdown] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list)
+
+    def all_items(self) -> list[ItemField]:
+        """Items in template order, breakdown categories expanded, section applicability applied."""
+        out = list(self.fields)
+        for b in self.breakdowns:
+            out.extend(b.items())
+        if self.applies_to:
+            out = [
+                f if f.applies_to else f.model_copy(update={"applies_to": list(self.applies_to)})
+                for f in out
+            ]
+        return out
+
+
+class Derived(Strict):
+    """A named value computed from items (usable in KPIs and rules like an item)."""
+
+    id: str
+    label: str
+    expr: str
+    notes: list[Note] = Field(default_factory=list)
+
+    _check_id = field_validator("id")(classmethod(lambda cls, v: _check_name(v)))
+
+
+class Severity(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+class Rule(Strict):
+    """A cross-field check. ``check`` must hold; a message template may use ``{left}``,
+    ``{right}``, ``{left_label}``, ``{right_label}``, ``{op}`` (for a single comparison) and
+    ``{<item id>}`` / ``{<item id>_label}`` for any item the rule names."""
+
+    id: str
+    check: str
+    severity: Severity = Severity.error
+    message: str | None = None
+    when: str | None = Field(None, description="only check when this expression is true")
+    applies_to: list[str] | None = None
+    notes: list[Note] = Field(default_factory=list)
+
+
+class Deadline(Strict):
+    """When a return is due, relative to the end of its period.
+
+    * ``day_of_following_month``: day ``day`` of the month ``months_after`` months after
+      the period's last month (Surrey: the 7th of the following month);
+    * ``fixed``: a fixed day and month after the period ends (annual returns: 30 April);
+    * ``days_after_period_end``: ``days`` calendar or working days after the period ends.
+
+    ``not_working_day``: what happens when the date is a weekend or an England and Wales
+    bank holiday (``previous`` working day, ``next`` working day, or ``keep``).
+    """
+
+    rule: Literal["day_of_following_month", "fixed", "days_after_period_end"]
+    day: int | None = Field(None, ge=1, le=31)
+    month: int | None = Field(None, ge=1, le=12)
+    months_after: int = 1
+    days: int | None = Field(None, ge=0)
+    working_days: bool = False
+    not_working_day: Literal["keep", "previous", "next"] = "keep"
+    text: str | None = Field(None, description="the source's own wording")
+
+
+class Cadence(str, Enum):
+    monthly = "monthly"
+    four_weekly = "four_weekly"
+    quarterly = "quarterly"
+    annual = "annual"
+
+
+class ReturnType(Strict):
+    id: str
+    label: str
+    cadence: Cadence
+    deadline: Deadline
+    year_start_month: int = Field(4, ge=1, le=12, description="annual returns: first month of the year (April: financial year)")
+    anchor: date | None = Field(None, description="four_weekly returns: the first day of period 1")
+    description: str | None = None
+    sections: list[Section]
+    record_tables: list[RecordTable] = Field(default_factory=list)
+    derived: list[Derived] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list)
+
+    def items(self) -> list[ItemField]:
+        return [f for s in self.sections for f in s.all_items()]
+
+    def item(self, item_id: str) -> ItemField | None:
+        return self.item_map().get(item_id)
+
+    def item_map(self) -> dict[str, ItemField]:
+        return {f.id: f for f in self.items()}
+
+
+# --- KPIs and bands --------------------------------------------------------------------------
+
+
+class Band(str, Enum):
+    green = "green"
+    amber = "amber"
+    red = "red"
+    na = "na"
+
+
+class Direction(str, Enum):
+    higher = "higher"
+    lower = "lower"
+
+
+class ThresholdBands(Strict):
+    """Green at or beyond ``green``, Amber at or beyond ``amber``, otherwise Red (in ``direction``)."""
+
+    scheme: Literal["thresholds"]
+    direction: Direction = Direction.higher
+    green: Decimal
+    amber: Decimal | None = None
+    as_printed: str | None = Field(None, description="the bands as the source prints them")
+
+
+class BandRange(Strict):
+    band: Literal["green", "amber", "red"]
+    min: Decimal
+    max: Decimal
+
+
+class RangeBands(Strict):
+    """Explicit inclusive ranges at the KPI's display precision (as some schedules print them)."""
+
+    scheme: Literal["ranges"]
+    direction: Direction = Direction.higher
+    ranges: list[BandRange]
+    as_printed: str | None = None
+
+
+class MetBands(Strict):
+    """A target that is met (Green) or not met (Red).
+
+    With ``per_months`` the target is for that many months and is pro-rated to the
+    period scored (900 referrals per 12 months is 225 for a quarter); when several
+    consecutive periods are scored together the sum over ``per_months`` is also judged.
+    """
+
+    scheme: Literal["met"]
+    direction: Direction = Direction.higher
+    target: Decimal
+    per_months: int | None = None
+    as_printed: str | None = None
+
+
+class TrajectoryBands(Strict):
+    """"X% minimum increasing to Y% over agreed time".
+
+    Red below ``minimum``; Green at or above the target in force for the period;
+    Amber in between. The target starts at ``minimum`` at the contract start and rises in
+    ``steps`` equal steps to ``final`` at the trajectory end (dates from the contract
+    settings, defaults in the framework's ``contract_defaults``).
+    """
+
+    scheme: Literal["trajectory"]
+    direction: Direction = Direction.higher
+    minimum: Decimal
+    final: Decimal
+    steps: int = Field(4, ge=1)
+    as_printed: str | None = None
+
+
+class MappingBands(Strict):
+    """Bands read from an answer: compliance (Yes/Partial/No) or a rating."""
+
+    scheme: Literal["mapping"]
+    map: dict[str, Literal["green", "amber", "red", "na"]]
+    as_printed: str | None = None
+
+
+class RelativeBands(Strict):
+    """Bands relative to the peer returns scored together for the same period:
+    top quartile Green, bottom quartile Red, otherwise Amber (direction-aware)."""
+
+    scheme: Literal["relative"]
+    direction: Direction = Direction.higher
+    min_peers: int = Field(4, ge=2)
+    as_printed: str | None = None
+
+
+class NoBands(Strict):
+    """Management information only: reported, never banded."""
+
+    scheme: Literal["none"]
+    as_printed: str | None = None
+
+
+BandScheme = Annotated[
+    ThresholdBands | RangeBands | MetBands | TrajectoryBands | MappingBands | RelativeBands | NoBands,
+    Field(discriminator="scheme"),
+]
+
+
+class KpiKind(str, Enum):
+    ratio = "ratio"  # numerator / denominator, as a percentage
+    value = "value"  # a plain value (count, money...)
+    compliance = "compliance"  # a Yes / Partial / No answer
+    rating = "rating"  # a rating answer (e.g. CQC)
+    count_target = "count_target"  # a count against a (pro-rated) target
+
+
+class Kpi(Strict):
+    id: str
+    label: str
+    ref: str | None = Field(None, description="the source's own name, e.g. 'KPI 1'")
+    return_type: str = Field(..., alias="return")
+    kind: KpiKind
+    numerator: str | None = None
+    denominator: str | None = None
+    value: str | None = Field(None, description="expression (value, count_target) or item id (compliance, rating)")
+    unit: Literal["percent", "count", "money", "days", "answer"] | None = None
+    precision: int | None = Field(None, ge=0, le=6)
+    bands: BandScheme
+    critical: bool = False
+    critical_when: list[str] = Field(default_factory=list, description="answers that are a critical failure")
+    description: str | None = None
+    applies_to: list[str] | None = None
+    tags: Tags = Field(default_factory=dict)
+    methodology: list[str] = Field(default_factory=list)
+    consequences: list[str] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list)
+
+    _check_id = field_validator("id")(classmethod(lambda cls, v: _check_name(v)))
+
+    @property
+    def value_name(self) -> str:
+        return f"kpi_{self.id}_value"
+
+    @property
+    def band_name(self) -> str:
+        return f"kpi_{self.id}_band"
+
+    def effective_unit(self) -> str:
+        if self.unit:
+            return self.unit
+        if self.kind == KpiKind.ratio:
+            return "percent"
+        if self.kind in (KpiKind.compliance, KpiKind.rating):
+            return "answer"
+        return "count"
+
+
+class ServiceType(Strict):
+    id: str
+    label: str
+
+
+class Framework(Strict):
+    """One council's performance monitoring framework."""
+
+    id: str = Field(..., pattern=r"^[a-z][a-z0-9-]*$")
+    name: str
+    commissioner: str
+    service: str
+    source_document: str
+    version: str
+    effective_from: date
+    precision: int = Field(1, ge=0, le=6, description="decimal places of percentages")
+    description: str | None = None
+    service_types: list[ServiceType] = Field(default_factory=list)
+    contract_defaults: dict[str, Any] = Field(default_factory=dict)
+    returns: list[ReturnType]
+    kpis: list[Kpi] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list)
+
+    # set by the loader
+    _path: str | None = PrivateAttr(None)
+    _compiled: Any = PrivateAttr(None)
+
+    @property
+    def path(self) -> str | None:
+        return self._path
+
+    def return_type(self, return_id: str | None = None) -> ReturnType:
+        if return_id is None:
+            return self.returns[0]
+        for r in self.returns:
+            if r.id == return_id:
+                return r
+        raise KeyError(return_id)
+
+    def kpis_for(self, return_id: str) -> list[Kpi]:
+        return [k for k in self.kpis if k.return_type == return_id]
+
+    def kpi_precision(self, kpi: Kpi) -> int:
+        if kpi.precision is not None:
+            return kpi.precision
+        return self.precision if kpi.effective_unit() == "percent" else 0
+
+    def all_notes(self) -> list[tuple[str, Note]]:
+        """Every note with the place it is attached to, for ``frameworks show``."""
+        out: list[tuple[str, Note]] = [("framework", n) for n in self.notes]
+        for r in self.returns:
+            out += [(f"return {r.id}", n) for n in r.notes]
+            for s in r.sections:
+                out += [(f"section {s.id}", n) for n in s.notes]
+                for f in s.fields:
+                    out += [(f"item {f.id}", n) for n in f.notes]
+                for b in s.breakdowns:
+                    out += [(f"breakdown {b.id}", n) for n in b.notes]
+            for t in r.record_tables:
+                out += [(f"table {t.id}", n) for n in t.notes]
+            for d in r.derived:
+                out += [(f"derived {d.id}", n) for n in d.notes]
+            for rule in r.rules:
+                out += [(f"rule {rule.id}", n) for n in rule.notes]
+        for k in self.kpis:
+            out += [(f"kpi {k.id}", n) for n in k.notes]
+        return out

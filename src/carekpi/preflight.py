@@ -1,0 +1,804 @@
+"""Inspect an untrusted .xlsx file *before* openpyxl parses it.
+
+Returns are sent by hundreds of outside organisations, so every file is treated
+as hostile until proven otherwise. :func:`preflight` looks at the raw bytes and
+the zip structure with hard caps on size, time and memory, refuses anything a
+spreadsheet program would never write (each refusal an
+:class:`~carekpi.errors.UnreadableWorkbook` with one plain sentence), and returns
+warnings for things that are legal but worth telling the sender about.
+
+:func:`ensure_safe_xml` checks at start-up that openpyxl itself parses XML
+without expanding entities, and :data:`OPENPYXL_READ_ERRORS` lists the
+exceptions openpyxl raises on damaged files that got past preflight.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import stat
+import struct
+import tempfile
+import xml.parsers.expat
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as DET
+from defusedxml.common import DefusedXmlException
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.exceptions import InvalidFileException
+
+from carekpi.errors import CarekpiError, UnreadableWorkbook
+
+# ---------------------------------------------------------------------------
+# Caps. Every limit is far above what a genuine monthly return needs, and low
+# enough that each check finishes in well under 5 s and 300 MB on 2 cores.
+# ---------------------------------------------------------------------------
+
+#: Largest file accepted at all, checked with stat() before the file is opened.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+#: Most zip members (parts) a workbook may have; 200 sheets with drawings,
+#: comments and their relationship parts stay far below this.
+MAX_ENTRIES = 10_000
+#: Largest zip central directory read into memory (checked from the end record
+#: before :mod:`zipfile` parses it, so a forged directory cannot exhaust memory).
+MAX_CENTRAL_DIRECTORY_BYTES = 4 * 1024 * 1024
+#: Largest total declared uncompressed size of all members (zip bomb cap).
+MAX_TOTAL_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+#: Largest declared compression ratio for members bigger than
+#: :data:`RATIO_CHECK_MIN_BYTES` (zip bomb cap).
+MAX_COMPRESSION_RATIO = 100
+#: Members smaller than this uncompressed are exempt from the ratio cap.
+RATIO_CHECK_MIN_BYTES = 1024 * 1024
+#: Bytes an XML part may hold before its root element starts (declaration,
+#: comments); a DOCTYPE can only appear there, so this bounds the entity scan.
+MAX_XML_PROLOG_BYTES = 1024 * 1024
+#: Leading bytes of each XML part also searched literally for ``<!DOCTYPE`` /
+#: ``<!ENTITY`` (ASCII and UTF-16), independent of the XML parser.
+XML_RAW_SCAN_BYTES = 64 * 1024
+#: Largest package part ([Content_Types].xml, .rels) parsed whole into memory.
+MAX_PACKAGE_XML_BYTES = 4 * 1024 * 1024
+#: Largest xl/workbook.xml (sheet list, defined names) accepted.
+MAX_WORKBOOK_XML_BYTES = 20 * 1024 * 1024
+#: Most sheets a workbook may declare.
+MAX_SHEETS = 200
+#: A sheet whose declared used range exceeds either bound gets a warning.
+PLAUSIBLE_MAX_ROWS = 100_000
+PLAUSIBLE_MAX_COLUMNS = 1_000
+#: Read size when streaming members (CRC check and scans).
+_CHUNK = 1024 * 1024
+#: Start elements looked at in a sheet before giving up on finding <dimension>.
+_DIMENSION_SEARCH_ELEMENTS = 1_000
+
+# Magic numbers and names.
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_OLE2_ENCRYPTED_NAMES = tuple(n.encode("utf-16-le") for n in ("EncryptedPackage", "EncryptionInfo"))
+_OLE2_WORKBOOK_NAMES = tuple(n.encode("utf-16-le") for n in ("Workbook", "Book"))
+_EOCD_SIG = b"PK\x05\x06"
+_EOCD64_LOCATOR_SIG = b"PK\x06\x07"
+_EOCD64_SIG = b"PK\x06\x06"
+_EOCD_SIZE = 22
+
+_STRICT_NS = "http://purl.oclc.org/ooxml/"
+_STRICT_MAIN_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+_CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_RELS_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_R_ID_STRICT = "{http://purl.oclc.org/ooxml/officeDocument/relationships}id"
+
+_WORKBOOK_MACRO = "application/vnd.ms-excel.%s.macroEnabled.main+xml"
+_WORKBOOK = "application/vnd.openxmlformats-officedocument.spreadsheetml.%s.main+xml"
+_XLTM = _WORKBOOK_MACRO % "template"
+_XLSM = _WORKBOOK_MACRO % "sheet"
+_XLTX = _WORKBOOK % "template"
+_XLSX = _WORKBOOK % "sheet"
+#: In the order openpyxl looks for them (openpyxl.reader.excel._find_workbook_part).
+_WORKBOOK_TYPES = (_XLTM, _XLTX, _XLSM, _XLSX)
+_XLSB = "application/vnd.ms-excel.sheet.binary.macroEnabled.main"
+_EXTERNAL_LINK_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"
+
+_DTD_PATTERNS = tuple(
+    p.encode(enc) for p in ("<!doctype", "<!entity") for enc in ("ascii", "utf-16-le", "utf-16-be")
+)
+
+# Errors zipfile/zlib raise on a damaged archive (all mapped to one "damaged" sentence).
+_ZIP_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    struct.error,
+    NotImplementedError,
+)
+# Errors parsing a package XML part (defusedxml errors are ValueErrors).
+_XML_ERRORS: tuple[type[BaseException], ...] = (ParseError, DefusedXmlException, *_ZIP_ERRORS)
+
+#: Exceptions openpyxl.load_workbook raises on a file that passed :func:`preflight`
+#: but is still damaged (found by the seeded mutation test in
+#: tests/test_preflight.py). The reader turns exactly these into
+#: UnreadableWorkbook; anything else is a bug and should propagate.
+OPENPYXL_READ_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,  # bad CRC, bad local header
+    KeyError,  # a part named in a relationship is missing from the zip
+    ValueError,  # bad attribute values; also defusedxml's DefusedXmlException
+    TypeError,  # descriptors given a value of the wrong kind
+    ParseError,  # malformed XML (xml.etree.ElementTree / defusedxml)
+    zlib.error,  # corrupt deflate stream
+    EOFError,  # deflate stream ends early
+    IndexError,  # references to styles/strings that do not exist
+    AttributeError,  # structurally wrong parts
+    InvalidFileException,  # extension not .xlsx/.xlsm/.xltx/.xltm, when given a path
+    OSError,  # "File contains no valid workbook part", and I/O errors
+)
+
+# Sentences shown to the sender (one each).
+_MSG_DAMAGED = "the file is damaged or incomplete; please save the workbook again and resend it"
+_MSG_ENTITIES = (
+    "the file contains XML entity declarations, which a spreadsheet program never writes"
+)
+_MSG_STRICT = "saved as Strict Open XML Spreadsheet; save it as Excel Workbook (.xlsx) instead"
+_MSG_ENCRYPTED = "password-protected workbook: remove the password and save again"
+_MSG_XLS = "legacy .xls workbook: save it as .xlsx (Excel Workbook) and send it again"
+_MSG_NO_WORKBOOK = (
+    "the file is a zip archive but contains no Excel workbook;"
+    " save it from Excel as Excel Workbook (.xlsx) and send it again"
+)
+_MSG_XLSB = "saved as Excel Binary Workbook (.xlsb); save it as Excel Workbook (.xlsx) instead"
+_MSG_MACROS = "the workbook contains macros (.xlsm); they were not run"
+_MSG_EXTERNAL_LINKS = (
+    "the workbook links to other workbooks; linked values were read as last saved and not refreshed"
+)
+
+
+class UnsafeEnvironment(CarekpiError):
+    """The installed XML stack would let hostile workbooks expand entities; refuse to run."""
+
+
+def _refuse(path: str | os.PathLike[str], reason: str) -> UnreadableWorkbook:
+    return UnreadableWorkbook(os.fspath(path), reason)
+
+
+# ---------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------
+
+
+def preflight(path: str | os.PathLike[str]) -> list[str]:
+    """Check an untrusted workbook before parsing; return warnings or raise UnreadableWorkbook."""
+    warnings: list[str] = []
+    with _open_archive(path) as zf:
+        infos = zf.infolist()
+        _check_members(path, zf, infos)
+        names = {i.filename for i in infos}
+        for info in infos:
+            _stream_member(path, zf, info)
+        layout = _package_layout(path, zf, names)
+        if layout.macros:
+            warnings.append(_MSG_MACROS)
+        if layout.external_links:
+            warnings.append(_MSG_EXTERNAL_LINKS)
+        for title, part in layout.sheets.items():
+            ref = _sheet_dimension(zf, part) if part in names else None
+            if ref is not None and _is_huge(ref):
+                warnings.append(
+                    f"sheet '{title}' declares a used range of {ref}, far larger than a"
+                    " return needs (often caused by formatting whole rows or columns)"
+                )
+    return warnings
+
+
+def declared_dimensions(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Map each worksheet part (e.g. ``xl/worksheets/sheet1.xml``) to its declared ``<dimension>``.
+
+    Lets the reader cap how much of a sheet it reads. Sheets without a dimension
+    element are omitted. Call after :func:`preflight` has accepted the file.
+    """
+    out: dict[str, str] = {}
+    with _open_archive(path) as zf:
+        names = set(zf.namelist())
+        for part in _package_layout(path, zf, names).sheets.values():
+            if part in names:
+                ref = _sheet_dimension(zf, part)
+                if ref is not None:
+                    out[part] = ref
+    return out
+
+
+def sheet_parts(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Map each sheet title to its worksheet part name, in workbook order.
+
+    Pairs with :func:`declared_dimensions`, which is keyed by part name.
+    """
+    with _open_archive(path) as zf:
+        return dict(_package_layout(path, zf, set(zf.namelist())).sheets)
+
+
+def ensure_safe_xml() -> None:
+    """Check at start-up that openpyxl cannot expand XML entities; else raise UnsafeEnvironment."""
+    import importlib
+
+    import openpyxl.xml as oxml
+    import openpyxl.xml.functions as oxf
+
+    if not oxml.DEFUSEDXML:
+        raise UnsafeEnvironment(
+            "openpyxl is not using defusedxml (is defusedxml installed and OPENPYXL_DEFUSEDXML"
+            " unset?), so hostile workbooks could not be read safely"
+        )
+    if oxf.iterparse is not DET.iterparse:
+        raise UnsafeEnvironment("openpyxl's XML iterparse is not defusedxml's; refusing to run")
+    if not oxml.LXML and oxf.fromstring is not DET.fromstring:
+        raise UnsafeEnvironment("openpyxl's XML fromstring is not defusedxml's; refusing to run")
+    # Modules that imported the parse functions by name must hold the same objects.
+    for modname, attr in (
+        ("openpyxl.reader.excel", "fromstring"),
+        ("openpyxl.reader.workbook", "fromstring"),
+        ("openpyxl.packaging.manifest", "fromstring"),
+        ("openpyxl.reader.drawings", "fromstring"),
+        ("openpyxl.styles.stylesheet", "fromstring"),
+        ("openpyxl.workbook.external_link.external", "fromstring"),
+        ("openpyxl.worksheet._reader", "iterparse"),
+        ("openpyxl.reader.strings", "iterparse"),
+    ):
+        module = importlib.import_module(modname)
+        if getattr(module, attr, None) is not getattr(oxf, attr):
+            raise UnsafeEnvironment(
+                f"{modname}.{attr} is not openpyxl's protected XML parser; refusing to run"
+            )
+    # Whatever the backend (defusedxml or lxml), prove the parse path refuses entities.
+    _probe_entities(oxf.fromstring, "fromstring")
+    _probe_entities(_iterparse_bytes(oxf.iterparse), "iterparse")
+
+
+# ---------------------------------------------------------------------------
+# Opening: before zipfile parses anything
+# ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _open_archive(path: str | os.PathLike[str]) -> Iterator[zipfile.ZipFile]:
+    """Stat, sniff and bound the file, then yield it as a ZipFile."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise _refuse(path, f"the file could not be opened ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise _refuse(path, "this is not an ordinary file, so it cannot be read as a workbook")
+    _check_size(path, st.st_size)
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed below, after the ZipFile
+    except OSError as exc:
+        raise _refuse(path, f"the file could not be opened ({exc.strerror or exc})") from None
+    try:
+        size = os.fstat(fh.fileno()).st_size
+        _check_size(path, size)
+        head = fh.read(4096)
+        _sniff(path, fh, head, size)
+        _check_central_directory(path, fh, size)
+        fh.seek(0)
+        try:
+            zf = zipfile.ZipFile(fh)
+        except _ZIP_ERRORS:
+            raise _refuse(path, _MSG_DAMAGED) from None
+        with zf:
+            yield zf
+    finally:
+        fh.close()
+
+
+def _check_size(path: str | os.PathLike[str], size: int) -> None:
+    if size == 0:
+        raise _refuse(
+            path, "the file is empty (0 bytes); please save the workbook again and resend it"
+        )
+    if size > MAX_FILE_BYTES:
+        raise _refuse(
+            path,
+            f"the file is {size / 1048576:.0f} MB, over the {MAX_FILE_BYTES // 1048576} MB limit"
+            " for a return; remove unneeded sheets or pictures and save again",
+        )
+
+
+def _sniff(path: str | os.PathLike[str], fh: IO[bytes], head: bytes, size: int) -> None:
+    """Refuse anything that is not a zip, saying what it looks like when cheap to tell."""
+    if head.startswith(_ZIP_MAGICS):
+        return
+    if head.startswith(_OLE2_MAGIC):
+        if _ole2_contains(fh, _OLE2_ENCRYPTED_NAMES):
+            raise _refuse(path, _MSG_ENCRYPTED)
+        if _ole2_contains(fh, _OLE2_WORKBOOK_NAMES):
+            raise _refuse(path, _MSG_XLS)
+        raise _refuse(
+            path,
+            "this is an old-format Office document, not an Excel workbook;"
+            " send the return as an Excel Workbook (.xlsx)",
+        )
+    raise _refuse(path, f"{_describe_non_zip(head)}; save it from Excel as Excel Workbook (.xlsx)")
+
+
+def _describe_non_zip(head: bytes) -> str:
+    if head.startswith(b"%PDF"):
+        return "this is a PDF document, not an Excel workbook"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        return "this is a picture, not an Excel workbook"
+    if head.startswith(b"{\\rtf"):
+        return "this is a Rich Text (Word) document, not an Excel workbook"
+    text = _as_text(head)
+    if text is None:
+        return "this is not an Excel workbook (.xlsx) file"
+    low = text.lstrip().lower()
+    if low.startswith(("<!doctype html", "<html")) or "<html" in low[:1024]:
+        return "this is a web page (HTML) with a spreadsheet's name, not an Excel workbook"
+    if low.startswith("mime-version:"):
+        return "this is a web archive (.mht), not an Excel workbook"
+    if low.startswith("<?xml") or low.startswith("<"):
+        if "urn:schemas-microsoft-com:office:spreadsheet" in low:
+            return "this is an 'XML Spreadsheet 2003' file, not an Excel workbook"
+        return "this is an XML file, not an Excel workbook"
+    return "this is a plain text file (perhaps CSV), not an Excel workbook"
+
+
+def _as_text(head: bytes) -> str | None:
+    """Decode a file's first bytes if they look like text, else None."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", errors="replace")
+    text = head.decode("utf-8", errors="replace")
+    # A truncated multi-byte character at the cut is allowed; other damage is not.
+    bad = text.count("\ufffd")
+    printable = sum(ch.isprintable() or ch in "\t\r\n" for ch in text)
+    if bad > 1 or printable < 0.95 * len(text):
+        return None
+    return text.lstrip("\ufeff")
+
+
+def _ole2_contains(fh: IO[bytes], needles: tuple[bytes, ...]) -> bool:
+    """Search a whole (size-capped) OLE2 file for any UTF-16LE stream name."""
+    overlap = max(len(n) for n in needles) - 1
+    fh.seek(0)
+    tail = b""
+    while True:
+        chunk = fh.read(_CHUNK)
+        if not chunk:
+            return False
+        window = tail + chunk
+        if any(n in window for n in needles):
+            return True
+        tail = window[-overlap:]
+
+
+def _check_central_directory(path: str | os.PathLike[str], fh: IO[bytes], size: int) -> None:
+    """Bound entry count and central directory size from the end record, before zipfile reads it."""
+    tail_len = min(size, _EOCD_SIZE + 65535)
+    fh.seek(size - tail_len)
+    tail = fh.read(tail_len)
+    # Same search order as zipfile: exact end record first, then the last signature.
+    idx = len(tail) - _EOCD_SIZE if tail[-_EOCD_SIZE:-18] == _EOCD_SIG else tail.rfind(_EOCD_SIG)
+    if idx < 0 or len(tail) - idx < _EOCD_SIZE:
+        raise _refuse(path, _MSG_DAMAGED)
+    _, _, _, _, entries, cd_size, _, _ = struct.unpack("<4s4H2LH", tail[idx : idx + _EOCD_SIZE])
+    loc = idx - 20
+    if loc >= 0 and tail[loc : loc + 4] == _EOCD64_LOCATOR_SIG:
+        (_, _, eocd64_offset, _) = struct.unpack("<4sLQL", tail[loc : loc + 20])
+        if eocd64_offset > size - 56:
+            raise _refuse(path, _MSG_DAMAGED)
+        fh.seek(eocd64_offset)
+        rec = fh.read(56)
+        if len(rec) < 56 or rec[:4] != _EOCD64_SIG:
+            raise _refuse(path, _MSG_DAMAGED)
+        (_, _, _, _, _, _, _, entries, cd_size, _) = struct.unpack("<4sQ2H2L4Q", rec)
+    _check_entry_count(path, entries)
+    if cd_size > MAX_CENTRAL_DIRECTORY_BYTES:
+        raise _refuse(
+            path,
+            "the file's table of contents is abnormally large,"
+            " a sign of a damaged or malicious file",
+        )
+
+
+def _check_entry_count(path: str | os.PathLike[str], entries: int) -> None:
+    if entries > MAX_ENTRIES:
+        raise _refuse(
+            path,
+            f"the file has {entries:,} internal parts, more than the {MAX_ENTRIES:,} a workbook"
+            " could need, a sign of a damaged or malicious file",
+        )
+
+
+# ---------------------------------------------------------------------------
+# Zip members
+# ---------------------------------------------------------------------------
+
+
+def _check_members(
+    path: str | os.PathLike[str], zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]
+) -> None:
+    """Check declared sizes, flags and layout of every member before any is decompressed."""
+    _check_entry_count(path, len(infos))
+    if len({i.filename for i in infos}) != len(infos):
+        raise _refuse(path, _MSG_DAMAGED)
+    total = 0
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise _refuse(path, _MSG_ENCRYPTED)
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _refuse(
+                path,
+                "the file uses a compression method spreadsheet programs do not use;"
+                " save it as Excel Workbook (.xlsx) and send it again",
+            )
+        total += info.file_size
+        if total > MAX_TOTAL_UNCOMPRESSED_BYTES:
+            raise _refuse(
+                path,
+                f"the file would expand to more than {MAX_TOTAL_UNCOMPRESSED_BYTES // 1048576} MB"
+                " when opened, a sign of a damaged or malicious file",
+            )
+        if info.file_size > RATIO_CHECK_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(
+            info.compress_size, 1
+        ):
+            raise _refuse(
+                path,
+                f"part of the file would expand more than {MAX_COMPRESSION_RATIO} times when"
+                " opened, a sign of a damaged or malicious file",
+            )
+    # Members must not overlap (the "overlapping zip bomb"): each local header plus
+    # its data must end before the next one starts, and before the central directory.
+    ordered = sorted(infos, key=lambda i: i.header_offset)
+    limits = [i.header_offset for i in ordered[1:]] + [getattr(zf, "start_dir", 1 << 62)]
+    for info, limit in zip(ordered, limits, strict=True):
+        name_len = len(info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437"))
+        if info.header_offset + 30 + name_len + info.compress_size > limit:
+            raise _refuse(path, _MSG_DAMAGED)
+
+
+class _Stop(Exception):
+    """Raised from an expat handler to stop the prolog scan."""
+
+
+def _prolog_verdict(chunks: Iterator[bytes]) -> str:
+    """Run expat over an XML part until its root element starts.
+
+    Returns "dtd" if a DOCTYPE or entity declaration comes first, "long" if the
+    prolog exceeds MAX_XML_PROLOG_BYTES, "ok" if the root element starts, and
+    "notxml" if expat cannot parse it (then openpyxl's expat cannot either).
+    """
+    parser = xml.parsers.expat.ParserCreate()
+    verdict: list[str] = []
+
+    def stop(kind: str) -> Callable[..., None]:
+        def handler(*_: object) -> None:
+            verdict.append(kind)
+            raise _Stop
+
+        return handler
+
+    parser.StartDoctypeDeclHandler = stop("dtd")
+    parser.EntityDeclHandler = stop("dtd")
+    parser.StartElementHandler = stop("ok")
+    fed = 0
+    try:
+        for chunk in chunks:
+            room = MAX_XML_PROLOG_BYTES - fed
+            if room <= 0:
+                return "long"
+            piece = chunk[:room]
+            fed += len(piece)
+            parser.Parse(piece, False)
+        parser.Parse(b"", True)
+    except _Stop:
+        return verdict[-1]
+    except xml.parsers.expat.ExpatError:
+        return "notxml"
+    return "long" if fed >= MAX_XML_PROLOG_BYTES else "notxml"
+
+
+def _looks_like_xml(name: str, head: bytes) -> bool:
+    if name.lower().endswith((".xml", ".rels", ".vml")):
+        return True
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or head[:2] in (
+        b"\xff\xfe",
+        b"\xfe\xff",
+    )
+
+
+def _stream_member(
+    path: str | os.PathLike[str], zf: zipfile.ZipFile, info: zipfile.ZipInfo
+) -> None:
+    """Read one member to the end (verifies its CRC) and scan XML prologs for DTDs."""
+    head = bytearray()
+    prolog: list[bytes] = []
+    prolog_bytes = 0
+    try:
+        with zf.open(info) as fh:
+            while True:
+                chunk = fh.read(_CHUNK)
+                if not chunk:
+                    break
+                if len(head) < XML_RAW_SCAN_BYTES:
+                    head += chunk[: XML_RAW_SCAN_BYTES - len(head)]
+                if prolog_bytes <= MAX_XML_PROLOG_BYTES:
+                    prolog.append(chunk[: MAX_XML_PROLOG_BYTES + 1 - prolog_bytes])
+                    prolog_bytes += len(prolog[-1])
+    except _ZIP_ERRORS:
+        raise _refuse(path, _MSG_DAMAGED) from None
+    verdict = _prolog_verdict(iter(prolog))
+    if verdict == "dtd":
+        raise _refuse(path, _MSG_ENTITIES)
+    if verdict == "long":
+        raise _refuse(
+            path,
+            "the file contains an XML part with an abnormally long header,"
+            " which a spreadsheet program never writes",
+        )
+    if _looks_like_xml(info.filename, bytes(head)):
+        low = bytes(head).lower()
+        if any(p in low for p in _DTD_PATTERNS):
+            raise _refuse(path, _MSG_ENTITIES)
+
+
+# ---------------------------------------------------------------------------
+# Package structure
+# ---------------------------------------------------------------------------
+
+
+class _Layout:
+    """What preflight learns from [Content_Types].xml, the rels and workbook.xml."""
+
+    def __init__(self) -> None:
+        self.workbook = ""
+        self.macros = False
+        self.external_links = False
+        self.sheets: dict[str, str] = {}  # title -> worksheet part
+
+
+def _read_small_xml(
+    path: str | os.PathLike[str], zf: zipfile.ZipFile, name: str, cap: int = MAX_PACKAGE_XML_BYTES
+) -> Element:
+    """Parse a small package part with defusedxml, refusing oversized or broken ones."""
+    info = zf.getinfo(name)
+    if info.file_size > cap:
+        raise _refuse(path, _MSG_DAMAGED)
+    try:
+        with zf.open(info) as fh:
+            data = fh.read(cap + 1)
+        if len(data) > cap:
+            raise _refuse(path, _MSG_DAMAGED)
+        root: Element = DET.fromstring(data)
+    except DefusedXmlException:
+        raise _refuse(path, _MSG_ENTITIES) from None
+    except _XML_ERRORS:
+        raise _refuse(path, _MSG_DAMAGED) from None
+    return root
+
+
+def _package_layout(path: str | os.PathLike[str], zf: zipfile.ZipFile, names: set[str]) -> _Layout:
+    """Find the workbook part the way openpyxl does and check it is one we can read."""
+    layout = _Layout()
+    if "[Content_Types].xml" not in names:
+        raise _refuse(path, _describe_foreign_zip(zf, names))
+    ct = _read_small_xml(path, zf, "[Content_Types].xml")
+    overrides: list[tuple[str, str]] = [
+        (el.get("PartName", "").lstrip("/"), el.get("ContentType", ""))
+        for el in ct.iter(f"{_CT_NS}Override")
+    ]
+    defaults = {el.get("ContentType", "") for el in ct.iter(f"{_CT_NS}Default")}
+    types = {t for _, t in overrides} | defaults
+    for wanted in _WORKBOOK_TYPES:
+        found = [p for p, t in overrides if t == wanted]
+        if found:
+            layout.workbook = found[0]
+            break
+    else:
+        if defaults & set(_WORKBOOK_TYPES):
+            layout.workbook = "xl/workbook.xml"
+    if not layout.workbook:
+        if _XLSB in types:
+            raise _refuse(path, _MSG_XLSB)
+        raise _refuse(path, _describe_foreign_zip(zf, names))
+    if layout.workbook not in names:
+        raise _refuse(path, _MSG_NO_WORKBOOK)
+    layout.macros = bool(types & {_XLSM, _XLTM}) or any(
+        n.lower().endswith("vbaproject.bin") for n in names
+    )
+    layout.external_links = _EXTERNAL_LINK_TYPE in types or any(
+        n.startswith("xl/externalLinks/") for n in names
+    )
+    if "_rels/.rels" in names:
+        root_rels = _read_small_xml(path, zf, "_rels/.rels")
+        if any(
+            (el.get("Type") or "").startswith(_STRICT_NS)
+            for el in root_rels.iter(f"{_RELS_NS}Relationship")
+        ):
+            raise _refuse(path, _MSG_STRICT)
+    sheet_ids = _workbook_sheets(path, zf, layout.workbook)
+    targets = _workbook_targets(path, zf, layout.workbook, names)
+    for title, rid in sheet_ids:
+        if rid in targets:
+            layout.sheets[title] = targets[rid]
+    return layout
+
+
+def _describe_foreign_zip(zf: zipfile.ZipFile, names: set[str]) -> str:
+    """Say what a zip without a workbook is, when cheap to tell."""
+    if "mimetype" in names:
+        try:
+            with zf.open("mimetype") as fh:
+                mimetype = fh.read(100)
+        except _ZIP_ERRORS:
+            mimetype = b""
+        if b"opendocument.spreadsheet" in mimetype:
+            return (
+                "this is an OpenDocument spreadsheet (.ods);"
+                " save it as Excel Workbook (.xlsx) instead"
+            )
+    if "word/document.xml" in names:
+        return "this is a Word document, not an Excel workbook"
+    if "ppt/presentation.xml" in names:
+        return "this is a PowerPoint presentation, not an Excel workbook"
+    if "xl/workbook.bin" in names:
+        return _MSG_XLSB
+    return _MSG_NO_WORKBOOK
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _workbook_sheets(
+    path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str
+) -> list[tuple[str, str]]:
+    """Stream workbook.xml: refuse Strict OOXML and too many sheets; return (title, r:id) pairs."""
+    info = zf.getinfo(part)
+    if info.file_size > MAX_WORKBOOK_XML_BYTES:
+        raise _refuse(path, _MSG_DAMAGED)
+    sheets: list[tuple[str, str]] = []
+    depth = 0
+    root: Element | None = None
+    try:
+        with zf.open(info) as fh:
+            for event, el in DET.iterparse(fh, events=("start", "end")):
+                if event == "start":
+                    depth += 1
+                    if root is None:
+                        root = el
+                        if str(el.tag).startswith("{" + _STRICT_NS):
+                            raise _refuse(path, _MSG_STRICT)
+                    continue
+                depth -= 1
+                name = _local(el.tag)
+                if name == "sheet":
+                    sheets.append((el.get("name", ""), el.get(_R_ID) or el.get(_R_ID_STRICT) or ""))
+                    if len(sheets) > MAX_SHEETS:
+                        raise _refuse(
+                            path,
+                            f"the workbook has more than {MAX_SHEETS} sheets, far more than a"
+                            " return needs; remove the extra sheets and save again",
+                        )
+                elif name == "sheets":
+                    break  # the sheet list is all we need
+                if depth == 1 and root is not None:
+                    root.clear()
+    except DefusedXmlException:
+        raise _refuse(path, _MSG_ENTITIES) from None
+    except _XML_ERRORS:
+        raise _refuse(path, _MSG_DAMAGED) from None
+    return sheets
+
+
+def _workbook_targets(
+    path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str, names: set[str]
+) -> dict[str, str]:
+    """Map relationship ids of the workbook part to worksheet part names."""
+    folder, base = posixpath.split(part)
+    rels = posixpath.join(folder, "_rels", base + ".rels")
+    if rels not in names:
+        return {}
+    out: dict[str, str] = {}
+    for el in _read_small_xml(path, zf, rels).iter(f"{_RELS_NS}Relationship"):
+        kind = el.get("Type") or ""
+        if kind.startswith(_STRICT_NS):
+            raise _refuse(path, _MSG_STRICT)
+        target = el.get("Target") or ""
+        if not kind.endswith("/worksheet") or el.get("TargetMode") == "External" or not target:
+            continue
+        if target.startswith("/"):
+            resolved = posixpath.normpath(target.lstrip("/"))
+        else:
+            resolved = posixpath.normpath(posixpath.join(folder, target))
+        out[el.get("Id") or ""] = resolved
+    return out
+
+
+def _sheet_dimension(zf: zipfile.ZipFile, part: str) -> str | None:
+    """Return a worksheet's declared <dimension ref>, reading only the start of the part."""
+    try:
+        with zf.open(part) as fh:
+            for seen, (_, el) in enumerate(DET.iterparse(fh, events=("start",))):
+                name = _local(el.tag)
+                if name == "dimension":
+                    ref = el.get("ref")
+                    return ref if ref else None
+                if name == "sheetData" or seen > _DIMENSION_SEARCH_ELEMENTS:
+                    return None
+    except _XML_ERRORS:
+        return None
+    return None
+
+
+def _is_huge(ref: str) -> bool:
+    try:
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+    except (ValueError, TypeError):
+        return False
+    if None in (min_col, min_row, max_col, max_row):
+        return False
+    assert min_col is not None and min_row is not None
+    assert max_col is not None and max_row is not None
+    return (
+        max_row - min_row + 1 > PLAUSIBLE_MAX_ROWS or max_col - min_col + 1 > PLAUSIBLE_MAX_COLUMNS
+    )
+
+
+# ---------------------------------------------------------------------------
+# Start-up probe
+# ---------------------------------------------------------------------------
+
+# Scaled-down billion laughs: harmless (10,000 copies) even on an unprotected parser.
+_LAUGHS = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE r [\n<!ENTITY l0 "CAREKPI">\n'
+    + b"".join(b'<!ENTITY l%d "%s">\n' % (i, (b"&l%d;" % (i - 1)) * 10) for i in range(1, 5))
+    + b"]>\n<r>&l4;</r>"
+)
+
+
+def _iterparse_bytes(iterparse: Callable[..., Any]) -> Callable[[bytes], Any]:
+    """Adapt an iterparse function into 'parse these bytes, return the root'."""
+    import io
+
+    def parse(data: bytes) -> Any:
+        root = None
+        for _, el in iterparse(io.BytesIO(data), events=("start",)):
+            if root is None:
+                root = el
+        return root
+
+    return parse
+
+
+def _probe_entities(parse: Callable[[bytes], Any], label: str) -> None:
+    """Feed billion-laughs and external-entity documents to ``parse``; both must be refused."""
+    with tempfile.TemporaryDirectory() as tmp:
+        secret = Path(tmp) / "secret.txt"
+        secret.write_text("CAREKPISECRET", encoding="ascii")
+        external = (
+            b'<?xml version="1.0"?>\n<!DOCTYPE r [\n<!ENTITY x SYSTEM "'
+            + secret.as_uri().encode()
+            + b'">\n]>\n<r>&x;</r>'
+        )
+        for doc, leak in ((_LAUGHS, "CAREKPICAREKPI"), (external, "CAREKPISECRET")):
+            try:
+                root = parse(doc)
+            except Exception:  # any refusal by the parser is the good outcome
+                continue
+            text = "".join(_all_text(root))
+            if leak in text:
+                raise UnsafeEnvironment(
+                    f"openpyxl's XML parser ({label}) expands entities in untrusted files;"
+                    " install defusedxml and unset OPENPYXL_DEFUSEDXML/OPENPYXL_LXML"
+                )
+
+
+def _all_text(root: Any) -> Iterator[str]:
+    if root is None:
+        return
+    for el in root.iter():
+        for piece in (getattr(el, "text", None), getattr(el, "tail", None)):
+            if isinstance(piece, str):
+                yield piece

@@ -1,0 +1,32 @@
+"""The renderer interface."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from carekpi.errors import UsageError
+
+if TYPE_CHECKING:
+    from carekpi.errors import FrameworkProblem
+    from carekpi.findings import ValidationReport
+    from carekpi.scoring import ScoreReport
+
+
+class Unsupported(UsageError):
+    pass
+
+
+class Renderer:
+    """Turns results into text (``str``) or, for binary formats, ``bytes``."""
+
+    name = ""
+    binary = False
+
+    def validation(self, reports: list[ValidationReport]) -> str | bytes:
+        raise Unsupported(f"--format {self.name} is not available for validate")
+
+    def score(self, report: ScoreReport) -> str | bytes:
+        raise Unsupported(f"--format {self.name} is not available for score")
+
+    def lint(self, problems: list[FrameworkProblem], files: list[str]) -> str | bytes:
+        raise Unsupported(f"--format {self.name} is not available for lint")

@@ -1,0 +1,53 @@
+"""CSV: one row per finding or per KPI result, neutralised against formula injection."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from carekpi.findings import ValidationReport
+from carekpi.render.base import Renderer
+from carekpi.safety import csv_safe
+from carekpi.scoring import ScoreReport
+
+SCORE_COLUMNS = [
+    "file", "provider", "cqc_location_id", "period", "return_valid", "kpi", "ref", "label", "numerator",
+    "denominator", "value", "display", "target", "band", "reason", "critical", "critical_failure",
+]
+FINDING_COLUMNS = ["file", "code", "severity", "field", "sheet", "cell", "message"]
+
+
+def _write(rows: list[list[Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    for row in rows:
+        w.writerow([csv_safe(v) if v is not None else "" for v in row])
+    return buf.getvalue()
+
+
+class CsvRenderer(Renderer):
+    name = "csv"
+
+    def validation(self, reports: list[ValidationReport]) -> str:
+        rows: list[list[Any]] = [FINDING_COLUMNS]
+        for rep in reports:
+            if rep.unreadable:
+                rows.append([rep.file, "unreadable", "error", "", "", "", rep.unreadable])
+            for f in rep.sorted_findings():
+                rows.append([rep.file, f.code, f.severity, f.field, f.sheet, f.cell, f.message])
+        return _write(rows)
+
+    def score(self, report: ScoreReport) -> str:
+        rows: list[list[Any]] = [SCORE_COLUMNS]
+        for r in report.returns:
+            if r.unreadable:
+                rows.append([r.file, "", "", "", "unreadable", "", "", "", "", "", "", "", "", "", r.unreadable, "", ""])
+                continue
+            for k in r.kpis:
+                d = k.to_dict()
+                rows.append([r.file, r.provider, r.cqc_location_id, r.period, "yes" if r.valid else "no",
+                             k.kpi, k.ref, k.label, d["numerator"], d["denominator"], d["value"], k.display,
+                             k.target, k.band, k.reason, "yes" if k.critical else "no",
+                             "yes" if k.critical_failure else "no"])
+        return _write(rows)

@@ -1,0 +1,55 @@
+"""Score results as a workbook for officers who live in Excel (and Power BI)."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
+from carekpi.render.base import Renderer
+from carekpi.render.csv import SCORE_COLUMNS
+from carekpi.safety import set_cell_text
+from carekpi.scoring import ScoreReport
+
+FILLS = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE", "na": "EDEDED"}
+
+
+class XlsxRenderer(Renderer):
+    name = "xlsx"
+    binary = True
+
+    def score(self, report: ScoreReport) -> bytes:
+        wb = Workbook()
+        ws = wb.active
+        assert ws is not None
+        ws.title = "Scores"
+        for col, name in enumerate(SCORE_COLUMNS, start=1):
+            ws.cell(row=1, column=col, value=name).font = Font(bold=True)
+        row = 2
+        for r in report.returns:
+            if r.unreadable:
+                set_cell_text(ws.cell(row=row, column=1), r.file)
+                set_cell_text(ws.cell(row=row, column=5), "unreadable")
+                set_cell_text(ws.cell(row=row, column=15), r.unreadable)
+                row += 1
+                continue
+            for k in r.kpis:
+                d = k.to_dict()
+                values = [r.file, r.provider, r.cqc_location_id, r.period, "yes" if r.valid else "no", k.kpi, k.ref,
+                          k.label, d["numerator"], d["denominator"], d["value"], k.display, k.target, k.band,
+                          k.reason, "yes" if k.critical else "no", "yes" if k.critical_failure else "no"]
+                for col, v in enumerate(values, start=1):
+                    cell = ws.cell(row=row, column=col)
+                    if isinstance(v, (int, float)) and not isinstance(v, bool):
+                        cell.value = v
+                    elif v is not None:
+                        set_cell_text(cell, str(v))
+                band_cell = ws.cell(row=row, column=SCORE_COLUMNS.index("band") + 1)
+                band_cell.fill = PatternFill("solid", fgColor=FILLS[k.band])
+                row += 1
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = ws.dimensions
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()

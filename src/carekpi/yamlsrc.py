@@ -1,0 +1,63 @@
+"""YAML loading that remembers where every value came from.
+
+``load_yaml`` returns plain Python data plus a :class:`LineMap` from a path of
+keys/indexes (``("kpis", 0, "numerator")``) to the 1-based line it was written
+on, so that schema and expression errors can name the YAML line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+
+class LineMap:
+    def __init__(self) -> None:
+        self._lines: dict[tuple[Any, ...], int] = {}
+
+    def set(self, path: tuple[Any, ...], line: int) -> None:
+        self._lines[path] = line
+
+    def line(self, path: tuple[Any, ...] | list[Any]) -> int | None:
+        """Line of ``path`` or of its nearest recorded ancestor."""
+        p = tuple(path)
+        while p:
+            if p in self._lines:
+                return self._lines[p]
+            p = p[:-1]
+        return self._lines.get((), None)
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _convert(loader: _Loader, node: yaml.Node, path: tuple[Any, ...], lines: LineMap) -> Any:
+    lines.set(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if key in out:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            out[key] = _convert(loader, value_node, (*path, key), lines)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(loader, item, (*path, i), lines) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+def load_yaml(text: str) -> tuple[Any, LineMap]:
+    """Parse one YAML document; raise ``yaml.YAMLError`` (with a mark) on bad syntax."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        lines = LineMap()
+        data = None if node is None else _convert(loader, node, (), lines)
+        return data, lines
+    finally:
+        loader.dispose()
