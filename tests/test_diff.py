@@ -509,3 +509,25 @@ def test_load_ref_bad_yaml_at_revision_names_the_revision(repo: Path) -> None:
     with pytest.raises(FrameworkError) as info:
         load_framework_ref("surrey@HEAD", cwd=repo)
     assert info.value.problems[0].file == "frameworks/surrey.yaml@HEAD"
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+def test_cli_diff_in_every_format(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from carekpi.cli import app
+
+    monkeypatch.chdir(repo)
+    expected = diff_frameworks(load_framework_ref("surrey@HEAD", cwd=repo), load_framework_ref("surrey", cwd=repo))
+    for fmt, render in (("text", render_text), ("markdown", render_markdown), ("json", render_json)):
+        result = CliRunner().invoke(app, ["diff", "surrey@HEAD", "frameworks/surrey.yaml", "--format", fmt],
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout == render(expected)
+    out = CliRunner().invoke(app, ["diff", "surrey@HEAD", "surrey", "-o", "changes.md", "--format", "markdown"])
+    assert out.exit_code == 0
+    assert (repo / "changes.md").read_text(encoding="utf-8") == render_markdown(expected)
+    bad = CliRunner().invoke(app, ["diff", "surrey@no-such-branch", "surrey"])
+    assert bad.exit_code == 2 and "not a revision" in bad.stderr

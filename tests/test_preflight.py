@@ -127,10 +127,15 @@ def excel_like_xlsx_bytes() -> bytes:
         strings.append(m.group(3).decode())
         return b'<c r="%s"%s t="s"><v>%d</v></c>' % (m.group(1), m.group(2), len(strings) - 1)
 
+    decl = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         for name in zf.namelist():
+            content = zf.read(name)
             if name.startswith("xl/worksheets/sheet"):
-                replace[name] = inline.sub(to_shared, zf.read(name))
+                content = inline.sub(to_shared, content)
+            if name.endswith((".xml", ".rels")) and not content.startswith(b"<?xml"):
+                content = decl + content  # Excel writes a declaration on every part
+            replace[name] = content
     assert strings, "expected inline strings to convert"
     sst = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -138,12 +143,12 @@ def excel_like_xlsx_bytes() -> bytes:
         + "".join(f"<si><t>{s}</t></si>" for s in strings)
         + "</sst>"
     ).encode()
-    ct = member(data, "[Content_Types].xml").replace(
+    ct = replace["[Content_Types].xml"].replace(  # type: ignore[union-attr]
         b"</Types>",
         b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
         b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
     )
-    rels = member(data, "xl/_rels/workbook.xml.rels").replace(
+    rels = replace["xl/_rels/workbook.xml.rels"].replace(  # type: ignore[union-attr]
         b"</Relationships>",
         b'<Relationship Id="rIdSST" Type="http://schemas.openxmlformats.org/officeDocument/'
         b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
@@ -416,6 +421,54 @@ def _broken_content_types(d: Path) -> Path:
     return with_member("[Content_Types].xml", b"<Types><Override")(d)
 
 
+ORIGINAL_MERGE = b'<mergeCell ref="G1:H1" />'
+
+
+def sheet_replacing(old: bytes, new: bytes, decl: bytes = b"") -> bytes:
+    """The valid sheet with one fragment replaced (e.g. its merge or hyperlink element)."""
+    sheet = member(valid_xlsx_bytes(), SHEET)
+    assert old in sheet
+    return decl + sheet.replace(old, new, 1)
+
+
+def merged(ref: bytes) -> Builder:
+    """Builder: the valid workbook whose merged range G1:H1 is replaced by ``ref``."""
+    return with_member(SHEET, sheet_replacing(ORIGINAL_MERGE, b'<mergeCell ref="' + ref + b'"/>'))
+
+
+def _merge_across_chunk_boundary(d: Path) -> Path:
+    """A whole-sheet merge whose tag straddles a read boundary, with '>' in a quoted attribute."""
+    tag = b'<mergeCell x=">" ref="A1:XFD1048576"/>'
+    sheet = member(valid_xlsx_bytes(), SHEET)
+    at = sheet.index(ORIGINAL_MERGE)
+    rng = random.Random(4)
+    room = pf._CHUNK - at - len(b"<!---->") - 30  # the tag starts 30 bytes before the boundary
+    pad = b"<!--" + "".join(rng.choices("abcdefghij", k=room)).encode() + b"-->"
+    hostile = sheet_replacing(ORIGINAL_MERGE, pad + tag)
+    assert hostile.index(tag) == pf._CHUNK - 30
+    return with_member(SHEET, hostile)(d)
+
+
+def _million_cells(d: Path) -> Path:
+    rows = b"".join(
+        b'<row r="%d">%s</row>' % (r, b"".join(b'<c r="%s%d"/>' % (c, r) for c in (b"A", b"B", b"C", b"D", b"E", b"F", b"G", b"H", b"I", b"J")))
+        for r in range(1, pf.MAX_CELLS // 10 + 2)
+    )
+    sheet = re.sub(
+        rb"<sheetData>.*</sheetData>",
+        lambda _: b"<sheetData>" + rows + b"</sheetData>",
+        member(valid_xlsx_bytes(), SHEET),
+        flags=re.S,
+    )
+    return with_member(SHEET, sheet)(d)
+
+
+def _utf16_huge_merge(d: Path) -> Path:
+    xml = sheet_replacing(ORIGINAL_MERGE, b'<mergeCell ref="A1:XFD1048576"/>').decode()
+    xml = '<?xml version="1.0" encoding="UTF-16"?>' + xml
+    return with_member(SHEET, xml.encode("utf-16"))(d)
+
+
 def _raw(name: str, data: bytes) -> Builder:
     return lambda d: write(d, name, data)
 
@@ -497,6 +550,31 @@ HOSTILE: dict[str, tuple[Builder, str]] = {
         ),
         "Strict Open XML",
     ),
+    "merge_whole_sheet": (merged(b"A1:XFD1048576"), "merges or links"),
+    "merge_whole_columns": (merged(b"A:B"), "2,097,152 cells"),
+    "merge_ref_char_reference": (merged(b"A1&#58;XFD1048576"), "merges or links"),
+    "merge_prefixed_multiline": (
+        with_member(
+            SHEET,
+            sheet_replacing(
+                ORIGINAL_MERGE,
+                b'<x:mergeCell xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+                b"\n\tref\n=\n'A1:Z100000'/>",
+            ),
+        ),
+        "merges or links",
+    ),
+    "merge_across_chunk_boundary": (_merge_across_chunk_boundary, "merges or links"),
+    "merge_in_utf16_sheet": (_utf16_huge_merge, "merges or links"),
+    "hyperlink_range": (
+        with_member(SHEET, sheet_replacing(b'ref="A4"', b'ref="A1:Z1048576"')),
+        "merges or links",
+    ),
+    "million_cells": (_million_cells, "more than 1,000,000 cells"),
+    "sheet_in_ebcdic_encoding": (
+        with_member(SHEET, sheet_replacing(b"", b"", b'<?xml version="1.0" encoding="cp500"?>')),
+        "unusual text encoding",
+    ),
     "5000_sheets": (with_member(WORKBOOK, many_sheets_workbook(5000)), "more than 200 sheets"),
     "broken_content_types": (_broken_content_types, DAMAGED),
     "oversize_file": (_oversize, "limit"),
@@ -553,6 +631,36 @@ def test_workbook_with_xml_declaration_and_bom_passes(tmp_path: Path) -> None:
         valid_xlsx_bytes(), SHEET
     )
     path = with_member(SHEET, sheet)(tmp_path)
+    assert preflight(path) == []
+
+
+def test_small_merges_links_and_latin1_sheets_pass(tmp_path: Path) -> None:
+    merges = b'<mergeCell ref="A20:E20"/><mergeCell ref="B22:C30"/>'
+    decl = b'<?xml version="1.0" encoding="ISO-8859-1"?>'
+    sheet = sheet_replacing(ORIGINAL_MERGE, merges, decl).replace(b'ref="A4"', b'ref="A4:B5"')
+    path = with_member(SHEET, sheet)(tmp_path)
+    assert preflight(path) == []
+    ws = openpyxl.load_workbook(path, data_only=True)["Return"]
+    assert {str(r) for r in ws.merged_cells.ranges} == {"A20:E20", "B22:C30"}
+    assert ws["B5"].hyperlink is not None
+
+
+def test_cell_budget_counts_cells_rows_and_shared_strings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "ok.xlsx", excel_like_xlsx_bytes())
+    budget = pf._Budget(path, {})
+    expected = 0
+    with zipfile.ZipFile(path) as zf:
+        for part in (SHEET, "xl/worksheets/sheet2.xml", "xl/sharedStrings.xml"):
+            pf._stream_member(path, zf, zf.getinfo(part), budget)
+            root = ET.fromstring(zf.read(part))
+            expected += sum(el.tag.split("}")[-1] in ("c", "row", "si") for el in root.iter())
+    assert budget.cells == expected > 40  # the byte scan agrees with a real parser
+    monkeypatch.setattr(pf, "MAX_CELLS", budget.cells - 1)
+    with pytest.raises(UnreadableWorkbook, match="cells"):
+        preflight(path)
+    monkeypatch.setattr(pf, "MAX_CELLS", budget.cells)
     assert preflight(path) == []
 
 
@@ -726,13 +834,21 @@ def _xml_members(data: bytes) -> list[str]:
 
 
 _NUMBER_ATTR = re.compile(rb'="(-?\d+(?:\.\d+)?)"')
-_ODD_VALUES = (b"-1", b"0", b"999999999", b"abc", b"", b"1e308", b"3.5", b"A1", b"#REF!")
+_ANY_ATTR = re.compile(rb'="([^"]*)"')
+_CELL_VALUE = re.compile(rb"<v>([^<]*)</v>")
+_ODD_VALUES = (
+    b"-1", b"0", b"999999999", b"99999999999999999999", b"abc", b"", b"1e308", b"-1e308",
+    b"nan", b"3.5", b"A1", b"ZZZZ0", b"A1:XFD1048576", b"1:0", b"#REF!", b"true", b"&amp;",
+)  # fmt: skip
 
 
 def mutate(base: bytes, rng: random.Random) -> tuple[str, bytes]:
     """One seeded mutation of a valid workbook's bytes."""
     kind = rng.choice(
-        ["flip", "truncate", "drop", "xml_flip", "xml_cut", "xml_dup", "xml_attr", "swap"]
+        [
+            "flip", "truncate", "drop", "swap",
+            "xml_flip", "xml_cut", "xml_dup", "xml_attr", "xml_attr_any", "xml_value",
+        ]  # fmt: skip
     )
     if kind == "flip":
         buf = bytearray(base)
@@ -762,8 +878,9 @@ def mutate(base: bytes, rng: random.Random) -> tuple[str, bytes]:
         piece = xml[a : a + rng.randint(1, 200)]
         at = rng.randrange(len(xml))
         xml[at:at] = piece
-    else:  # xml_attr: replace some numeric attribute values with odd ones
-        matches = list(_NUMBER_ATTR.finditer(xml))
+    else:  # replace one attribute value or cell value with an odd one
+        pattern = {"xml_attr": _NUMBER_ATTR, "xml_attr_any": _ANY_ATTR}.get(kind, _CELL_VALUE)
+        matches = list(pattern.finditer(xml))
         if matches:
             m = rng.choice(matches)
             xml[m.start(1) : m.end(1)] = rng.choice(_ODD_VALUES)

@@ -85,3 +85,22 @@ def test_schema_rejects_a_misspelt_key() -> None:
     data["kpis"][0]["critcal"] = True
     validator = jsonschema.Draft202012Validator(framework_json_schema())
     assert any("critcal" in e.message for e in validator.iter_errors(data))
+
+
+@pytest.mark.parametrize("path", FRAMEWORKS, ids=[p.name for p in FRAMEWORKS])
+def test_bundled_framework_starts_with_the_modeline(path: Path) -> None:
+    assert path.read_text(encoding="utf-8").splitlines()[0] == MODELINE
+
+
+def test_cli_schema_prints_and_writes(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from carekpi.cli import app
+
+    printed = CliRunner().invoke(app, ["schema"])
+    assert printed.exit_code == 0
+    assert printed.stdout == schema_text()
+    out = tmp_path / "schema" / "framework.schema.json"
+    written = CliRunner().invoke(app, ["schema", "-o", str(out)])
+    assert written.exit_code == 0
+    assert out.read_text(encoding="utf-8") == schema_text()

@@ -11,7 +11,7 @@ from carekpi.errors import UnreadableWorkbook, UsageError
 from carekpi.findings import ValidationReport
 from carekpi.loader import bundled_dir, find_framework
 from carekpi.scoring import ContractSettings, ScoreReport, load_commissioner_data, score_reports
-from carekpi.validate import validate_file
+from carekpi.validate import ReturnTypeMismatch, validate_file
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 
@@ -58,11 +58,20 @@ def score_paths(framework: str, paths: list[Path], *, frameworks_dirs: list[Path
     settings = ContractSettings.load(contract, fw) if contract else ContractSettings.from_defaults(fw)
     reports: list[ValidationReport] = []
     unreadable: list[tuple[str, str]] = []
+    other_types: list[str] = []
     for f in files:
         try:
             reports.append(validate_file(f, framework=fw, return_id=return_id, today=today))
+        except ReturnTypeMismatch:
+            other_types.append(f.name)  # a folder mixing return types, scored with --return
         except UnreadableWorkbook as exc:
             unreadable.append((str(f), exc.reason))
         except UsageError as exc:
             unreadable.append((str(f), str(exc)))
+    if other_types:
+        if not reports and not unreadable:
+            raise UsageError(f"none of the {len(other_types)} returns is a {return_id} return of {fw.id}")
+        if notice:
+            notice(f"scoring {return_id} returns only: skipped {len(other_types)} return(s) of other types "
+                   f"({', '.join(other_types[:5])}{', ...' if len(other_types) > 5 else ''})")
     return score_reports(fw, reports, commissioner=council, contract=settings, unreadable=unreadable)

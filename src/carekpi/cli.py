@@ -22,13 +22,17 @@ from carekpi.errors import CarekpiError, FrameworkError, UnreadableWorkbook, Usa
 
 app = typer.Typer(
     name="carekpi",
-    help="Performance-monitoring returns for adult social care contracts: templates, validation and KPI scores.",
+    help="Performance-monitoring returns for adult social care contracts: templates, validation and KPI scores."
+         "\n\nExample: carekpi score --framework surrey",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-frameworks_app = typer.Typer(help="List the frameworks carekpi knows, or show one.", invoke_without_command=True)
+frameworks_app = typer.Typer(
+    help="List the frameworks carekpi knows, or show one.\n\nExample: carekpi frameworks show surrey",
+    invoke_without_command=True,
+)
 app.add_typer(frameworks_app, name="frameworks")
 
 
@@ -132,10 +136,17 @@ def _renderer(name: str) -> object:
     return get_renderer(name)
 
 
+def _writable(output: Path) -> None:
+    """Refuse, in one sentence, an output file whose folder does not exist."""
+    if not output.parent.is_dir():
+        raise UsageError(f"cannot write {output}: the folder {output.parent} does not exist")
+
+
 def _emit(result: str | bytes, output: Path | None) -> None:
     if output is not None:
         from carekpi.atomic import atomic_write_bytes
 
+        _writable(output)
         atomic_write_bytes(output, result if isinstance(result, bytes) else result.encode("utf-8"))
         _err(f"wrote {output}")
         return
@@ -159,32 +170,86 @@ def _today(value: str | None) -> date | None:
 
 @app.command()
 def template(
-    framework: str = typer.Option(..., "--framework", "-f", help="Framework id (e.g. surrey) or path to a YAML file."),
+    more: list[Path] = typer.Argument(None, show_default=False,
+                                      help="With --check: more workbooks to check (as pre-commit passes them)."),
+    framework: str | None = typer.Option(
+        None, "--framework", "-f",
+        help="Framework id (e.g. surrey) or path to a YAML file. With --check, default: the one the workbook names.",
+    ),
     return_type: str | None = typer.Option(None, "--return", "-r", help="Return type id (default: the first)."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Where to write the workbook."),
-    check: Path | None = typer.Option(None, "--check", help="Compare this workbook with what the framework generates now."),
+    check: Path | None = typer.Option(
+        None, "--check",
+        help="Compare this workbook (or each in this folder) with what the framework generates now; "
+             "exit 1 if they differ.",
+    ),
 ) -> None:
-    """Generate the Excel workbook a provider fills in.
+    """Generate the Excel workbook a provider fills in, or check a committed one for drift.
 
     Example: carekpi template --framework surrey -o surrey-return.xlsx
+
+    Example: carekpi template --check templates/surrey-monthly.xlsx
     """
+    if check is not None:
+        raise typer.Exit(_check_templates([check, *(more or [])], framework, return_type))
     with handled():
         from carekpi.loader import find_framework
         from carekpi.template import write_template
 
+        if more:
+            raise UsageError("workbook arguments are for --check: carekpi template --check FILE [FILE...]")
+        if framework is None:
+            raise UsageError("name the framework: carekpi template --framework ID (see carekpi frameworks)")
         fw = find_framework(framework, state.frameworks_dirs)
         rid = return_type or fw.returns[0].id
         if rid not in [r.id for r in fw.returns]:
-            raise UsageError(f"framework {fw.id} has no return type {rid!r} (it has: {', '.join(r.id for r in fw.returns)})")
-        if check is not None:
-            from carekpi.drift import check_template, render_drift
-
-            drifts = check_template(fw, check, rid)
-            typer.echo(render_drift(drifts, str(check)), nl=False)
-            raise typer.Exit(1 if drifts else 0)
+            raise UsageError(f"framework {fw.id} has no return type {rid!r} "
+                             f"(it has: {', '.join(r.id for r in fw.returns)})")
         out = output or Path(f"{fw.id}-{rid}-return.xlsx")
+        _writable(out)
         write_template(fw, out, rid)
         typer.echo(f"wrote {out}: {fw.name}, {fw.return_type(rid).label} (framework {fw.id} version {fw.version})")
+
+
+def _check_templates(paths: list[Path], framework: str | None, return_type: str | None) -> int:
+    """``template --check``: each workbook (or each in a folder) against the template its framework
+    generates now. The framework and return type are the ones named, else the ones the workbook's
+    metadata names."""
+    from carekpi.batch import collect_files
+
+    code = 0
+    files: list[Path] = []
+    for p in paths:
+        found = collect_files([p], recursive=False) if p.is_dir() else [p]
+        if not found:
+            _err(f"error: {p}: no .xlsx or .xlsm workbooks in this folder")
+            code = 2
+        files += found
+    for f in files:
+        with handled():
+            from carekpi.drift import check_template, render_drift
+            from carekpi.loader import find_framework
+            from carekpi.reader import open_workbook
+
+            try:
+                meta = open_workbook(f).meta
+                ref = framework or meta.get("framework")
+                if not ref:
+                    raise UsageError(f"{f} has no carekpi metadata naming its framework: name it with --framework")
+                fw = find_framework(ref, state.frameworks_dirs)
+                rid = return_type or meta.get("return_type") or fw.returns[0].id
+                if rid not in [r.id for r in fw.returns]:
+                    raise UsageError(f"framework {fw.id} has no return type {rid!r} "
+                                     f"(it has: {', '.join(r.id for r in fw.returns)})")
+                drifts = check_template(fw, f, rid)
+            except (UnreadableWorkbook, UsageError) as exc:
+                _err(f"error: {exc}")
+                code = 2
+                continue
+            typer.echo(render_drift(drifts, str(f)), nl=False)
+            if drifts:
+                code = max(code, 1)
+    return code
 
 
 # --- validate ---------------------------------------------------------------------------------------
@@ -301,10 +366,13 @@ def frameworks_show(
 
 @app.command()
 def lint(
-    paths: list[Path] = typer.Argument(None, help="Framework YAML files or folders (default: ./frameworks, or the bundled ones)."),
+    paths: list[Path] = typer.Argument(
+        None, help="Framework YAML files or folders, with their versions/ (default: ./frameworks, or the bundled).",
+    ),
     fmt: LintFormat = typer.Option(LintFormat.text, "--format", help="Output format."),
 ) -> None:
-    """Check framework files: schema, references, ids, bands, deadlines. Every problem has file and line.
+    """Check framework files: schema, references, ids, bands, deadlines, contract dates, versions.
+    Every problem has its file, line and code (F0xx).
 
     Example: carekpi lint frameworks/
     """
@@ -316,6 +384,61 @@ def lint(
         typer.echo(_renderer(fmt.value).lint(problems, files), nl=False)  # type: ignore[attr-defined]
         code = 1 if problems else 0
     raise typer.Exit(code)
+
+
+# --- diff and schema --------------------------------------------------------------------------------
+
+
+class DiffFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def diff(
+    old: str = typer.Argument(
+        ..., help="The old framework: ID, PATH, ID@REV or PATH@REV (as committed at a git revision).",
+    ),
+    new: str = typer.Argument(..., help="The new framework, likewise."),
+    fmt: DiffFormat = typer.Option(
+        DiffFormat.text, "--format", help="Output format (markdown: a pull-request comment).",
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the result to a file."),
+) -> None:
+    """Explain every change between two versions of a framework, and which ones break providers' workbooks.
+
+    Example: carekpi diff surrey@main frameworks/surrey.yaml --format markdown
+    """
+    with handled():
+        from carekpi.diff import diff_frameworks, load_framework_ref, render_json, render_markdown, render_text
+
+        result = diff_frameworks(load_framework_ref(old, extra=state.frameworks_dirs),
+                                 load_framework_ref(new, extra=state.frameworks_dirs))
+        renderers = {DiffFormat.text: render_text, DiffFormat.markdown: render_markdown, DiffFormat.json: render_json}
+        render = renderers[fmt]
+        _emit(render(result), output)
+
+
+@app.command()
+def schema(
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the schema to this file."),
+) -> None:
+    """Print the JSON Schema of framework YAML files, for editors and CI.
+
+    A framework file opts in to completion and checking in editors with this first line:
+    # yaml-language-server: $schema=../schema/framework.schema.json
+
+    Example: carekpi schema -o schema/framework.schema.json
+    """
+    with handled():
+        from carekpi.schema import schema_text, write_schema_file
+
+        if output is None:
+            sys.stdout.write(schema_text())
+        else:
+            write_schema_file(output)
+            _err(f"wrote {output}")
 
 
 # --- sample -----------------------------------------------------------------------------------------

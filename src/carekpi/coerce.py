@@ -137,7 +137,10 @@ def coerce(item: ItemField, raw: Any, *, number_format: str = "General", data_ty
         return Coerced(None, empty=True)
     if isinstance(raw, str):
         text = clean_text(raw)
-        if text.lower() in NOTHING:
+        # An answer the item itself offers ("Not applicable" in a choice list) is an answer,
+        # not "nothing".
+        offered = {c.casefold() for c in (item.allowed_choices() or [])}
+        if text.lower() in NOTHING and text.casefold() not in offered:
             return Coerced(None, empty=True, shown=text)
     t = item.type
     if t in (FieldType.count, FieldType.integer, FieldType.number, FieldType.money, FieldType.percentage):

@@ -33,8 +33,9 @@ def cover_items(fw: Framework, rtype: ReturnType) -> list[ItemField]:
     items = [
         ItemField(id="provider_name", label="Provider name", type=FieldType.text,
                   help="The registered name of your organisation."),
-        ItemField(id="cqc_location_id", label="CQC location ID", type=FieldType.text,
-                  help="Your CQC location ID, e.g. 1-123456789."),
+        ItemField(id="cqc_location_id", label="CQC location ID", type=FieldType.text, required=fw.cqc_registered,
+                  help="Your CQC location ID, e.g. 1-123456789." + ("" if fw.cqc_registered else
+                       " Leave blank if the service is not registered with CQC.")),
         ItemField(id="reporting_period", label=label, type=FieldType.date, help=help_text),
     ]
     for s in fw.service_types:

@@ -1069,11 +1069,12 @@ def _load_at_rev(spec: str, rev: str, cwd: Path, ref: str) -> Framework:
     raise UsageError(f"{candidates[0]} does not exist at revision {rev!r}.")
 
 
-def load_framework_ref(ref: str, cwd: str | Path | None = None) -> Framework:
+def load_framework_ref(ref: str, cwd: str | Path | None = None, *, extra: list[Path] | None = None) -> Framework:
     """Load ``path``, ``id``, ``path@rev`` or ``id@rev`` (an id is ``frameworks/<id>.yaml``).
 
     ``@rev`` reads the file as committed at a git revision (``git show REV:path``); a path is
-    relative to ``cwd``. Bad references raise :class:`~carekpi.errors.UsageError`; a file
+    relative to ``cwd``; an id not in ``cwd/frameworks`` is looked up in ``extra`` folders, then
+    the bundled frameworks. Bad references raise :class:`~carekpi.errors.UsageError`; a file
     that does not load raises :class:`~carekpi.errors.FrameworkError` naming ``path@rev``.
     """
     base = Path(cwd) if cwd is not None else Path.cwd()
@@ -1092,4 +1093,4 @@ def load_framework_ref(ref: str, cwd: str | Path | None = None) -> Framework:
         local = base / "frameworks" / f"{spec}{suffix}"
         if local.is_file():
             return load_framework(local)
-    return find_framework(spec)
+    return find_framework(spec, extra)

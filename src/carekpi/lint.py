@@ -1,21 +1,63 @@
-"""Lint framework files: everything the loader checks, with file and line, for CI."""
+"""Lint framework files for CI: everything the loader checks, plus checks only lint makes.
+
+Every problem carries the file, the YAML line and a stable code (``loader.FRAMEWORK_CODES``).
+
+The loader's checks make a framework fail to load: schema (F002), duplicate ids (F003),
+ids Excel would reject as defined names (F004), expressions naming unknown items (F005) or
+outside the expression language (F006), thresholds out of order for their direction (F007),
+explicit band ranges that overlap or leave values at the KPI's precision in no band (F008),
+message templates naming parameters the rule lacks (F009), incomplete KPIs (F010), unknown
+service types (F011), bad sheet names (F012), deadlines (F013), trajectories (F014), band
+mappings (F015), KPIs naming unknown return types (F016).
+
+The checks here find what the loader accepts but a CI run should stop:
+
+* F004: a service type id whose cover-sheet name ``delivers_<id>`` Excel would reject;
+* F018: ``contract_defaults`` with an unknown setting, a date that is not a date, or a
+  ``contract_start`` on or after the ``trajectory_end`` (trajectories would run backwards);
+* F019: two files of one framework (a folder and its ``versions/``) with the same version or
+  the same ``effective_from``, so the version in force on a date is ambiguous;
+* F020: a name the template defines twice (an item called ``kpi_<id>_value``, or
+  ``delivers_<service type>``), which would break the workbook's defined names.
+
+Deliberately not problems: items that no KPI or rule uses (councils collect management
+information), and KPIs whose every input is supplied by the commissioner (scored from
+``--commissioner-data``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
+import yaml
+from pydantic import ValidationError
+
+from carekpi.cover import service_item_id
 from carekpi.errors import FrameworkError, FrameworkProblem, UsageError
-from carekpi.loader import bundled_dir, load_framework
+from carekpi.loader import bundled_dir, load_framework_text
+from carekpi.model import Framework, excel_name_problem
+from carekpi.versions import VERSIONS_DIR, folder_files
+from carekpi.yamlsrc import LineMap, load_yaml
+
+#: the settings ``contract_defaults`` (and a ``--contract`` file) may hold
+CONTRACT_SETTINGS = ("provider_name", "contract_start", "trajectory_end")
+
+_Add = Callable[[str, tuple[Any, ...], str], None]
 
 
 def framework_paths(paths: list[Path], extra_dirs: list[Path] | None = None) -> list[Path]:
+    """Files named, and the framework files of folders named (with their ``versions/``)."""
     if not paths:
         local = Path("frameworks")
         paths = [local] if local.is_dir() else [*(extra_dirs or []), bundled_dir()]
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out += sorted(f for f in p.iterdir() if f.suffix in (".yaml", ".yml") and f.is_file())
+            out += list(folder_files(p))
         elif p.is_file():
             out.append(p)
         else:
@@ -23,17 +65,168 @@ def framework_paths(paths: list[Path], extra_dirs: list[Path] | None = None) -> 
     return out
 
 
-def lint_file(path: Path) -> list[FrameworkProblem]:
+@dataclass
+class LintedFile:
+    file: str
+    problems: list[FrameworkProblem]
+    framework: Framework | None = None
+    lines: LineMap | None = None
+
+
+def _line(lines: LineMap | None, path: tuple[Any, ...]) -> int | None:
+    return lines.line(path) if lines else None
+
+
+def lint_text(text: str, file: str = "<string>") -> LintedFile:
+    """Lint one framework's text: the loader's problems, then the lint-only checks."""
+    problems: list[FrameworkProblem] = []
     try:
-        load_framework(path)
+        load_framework_text(text, file)
     except FrameworkError as exc:
-        return exc.problems
-    return []
+        problems += exc.problems
+    try:
+        data, lines = load_yaml(text)
+        fw = Framework.model_validate(data)
+    except (yaml.YAMLError, ValidationError, ValueError, TypeError):
+        return LintedFile(file, problems)  # the loader has said why
+    problems += _lint_checks(fw, lines, file)
+    return LintedFile(file, sorted(problems, key=lambda p: p.line or 0), fw, lines)
+
+
+def lint_file(path: Path) -> list[FrameworkProblem]:
+    return _lint_path(path).problems
+
+
+def _lint_path(path: Path) -> LintedFile:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return LintedFile(str(path), [FrameworkProblem(str(path), None, "F017", f"cannot read: {exc}")])
+    return lint_text(text, str(path))
 
 
 def lint_paths(paths: list[Path], extra_dirs: list[Path] | None = None) -> tuple[list[str], list[FrameworkProblem]]:
     files = framework_paths(paths, extra_dirs)
-    problems: list[FrameworkProblem] = []
-    for f in files:
-        problems += lint_file(f)
+    linted = [_lint_path(f) for f in files]
+    problems = [p for lf in linted for p in lf.problems]
+    problems += _version_clashes(linted)
     return [str(f) for f in files], problems
+
+
+# --- lint-only checks ----------------------------------------------------------------------
+
+
+def _lint_checks(fw: Framework, lines: LineMap, file: str) -> list[FrameworkProblem]:
+    out: list[FrameworkProblem] = []
+
+    def add(code: str, path: tuple[Any, ...], message: str) -> None:
+        out.append(FrameworkProblem(file, _line(lines, path), code, message))
+
+    for i, st in enumerate(fw.service_types):
+        problem = excel_name_problem(service_item_id(st.id))
+        if problem:
+            add("F004", ("service_types", i, "id"), f"service type id {st.id!r} gives the cover-sheet name "
+                                                    f"{service_item_id(st.id)!r}, which {problem}")
+    _check_contract(fw, add)
+    _check_names(fw, add)
+    return out
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _check_contract(fw: Framework, add: _Add) -> None:
+    cd = fw.contract_defaults
+    for key in cd:
+        if key not in CONTRACT_SETTINGS:
+            add("F018", ("contract_defaults", key), f"contract_defaults has unknown setting {key!r} "
+                                                    f"(known: {', '.join(CONTRACT_SETTINGS)})")
+    dates: dict[str, date] = {}
+    for key in ("contract_start", "trajectory_end"):
+        if key in cd and cd[key] is not None:
+            d = _as_date(cd[key])
+            if d is None:
+                add("F018", ("contract_defaults", key), f"contract_defaults.{key} {cd[key]!r} is not a date "
+                                                        "(write YYYY-MM-DD)")
+            else:
+                dates[key] = d
+    start, end = dates.get("contract_start"), dates.get("trajectory_end")
+    if start and end and start >= end:
+        add("F018", ("contract_defaults", "trajectory_end"),
+            f"trajectory_end {end.isoformat()} is not after contract_start {start.isoformat()}: "
+            "trajectory targets would never rise from the minimum")
+
+
+def _check_names(fw: Framework, add: _Add) -> None:
+    """Names the template defines (items, tables, cover answers, KPI cells) must be distinct.
+
+    Clashes between two items are the loader's (F003); here, clashes with generated names.
+    """
+    kpi_index = {k.id: i for i, k in enumerate(fw.kpis)}
+    for ri, rt in enumerate(fw.returns):
+        generated: dict[str, tuple[tuple[Any, ...], str]] = {}
+        for si, st in enumerate(fw.service_types):
+            generated[service_item_id(st.id)] = (("service_types", si, "id"), f"the cover answer for service type "
+                                                                              f"{st.id!r}")
+        for k in fw.kpis_for(rt.id):
+            path = ("kpis", kpi_index[k.id], "id")
+            generated.setdefault(k.value_name, (path, f"the value cell of KPI {k.id!r}"))
+            generated.setdefault(k.band_name, (path, f"the band cell of KPI {k.id!r}"))
+        for name, path, what in _declared_names(fw, ri):
+            if name in generated:
+                _, other = generated[name]
+                add("F020", path, f"{what} {name!r} has the same Excel name as {other}: rename it")
+
+
+def _declared_names(fw: Framework, ri: int) -> Iterable[tuple[str, tuple[Any, ...], str]]:
+    rt = fw.returns[ri]
+    rpath: tuple[Any, ...] = ("returns", ri)
+    for si, sec in enumerate(rt.sections):
+        for fi, f in enumerate(sec.fields):
+            yield f.id, (*rpath, "sections", si, "fields", fi, "id"), "item"
+        for bi, b in enumerate(sec.breakdowns):
+            for c in b.categories:
+                yield b.item_id(c), (*rpath, "sections", si, "breakdowns", bi, "id"), "breakdown item"
+    for ti, t in enumerate(rt.record_tables):
+        yield t.id, (*rpath, "record_tables", ti, "id"), "record table"
+
+
+def _home_folder(path: Path) -> str:
+    """The frameworks folder a file belongs to (a file in ``versions/`` belongs to its parent)."""
+    parent = path.resolve().parent
+    return str(parent.parent if parent.name == VERSIONS_DIR else parent)
+
+
+def _version_clashes(linted: list[LintedFile]) -> list[FrameworkProblem]:
+    """F019: two files of one framework, in one folder and its ``versions/``, with the same
+    version or the same effective date (a local folder shadowing the bundled one is fine)."""
+    out: list[FrameworkProblem] = []
+    seen_version: dict[tuple[str, str, str], str] = {}
+    seen_date: dict[tuple[str, str, date], str] = {}
+    for lf in linted:
+        fw = lf.framework
+        if fw is None:
+            continue
+        home = _home_folder(Path(lf.file))
+        key_v = (home, fw.id, fw.version)
+        if key_v in seen_version:
+            out.append(FrameworkProblem(lf.file, _line(lf.lines, ("version",)), "F019",
+                                        f"framework {fw.id} version {fw.version!r} is also in {seen_version[key_v]}: "
+                                        "each version needs its own version string"))
+        else:
+            seen_version[key_v] = lf.file
+        key_d = (home, fw.id, fw.effective_from)
+        if key_d in seen_date:
+            out.append(FrameworkProblem(lf.file, _line(lf.lines, ("effective_from",)), "F019",
+                                        f"framework {fw.id} has two versions in force from "
+                                        f"{fw.effective_from.isoformat()} (this file and {seen_date[key_d]}): "
+                                        "which applies on that date is ambiguous"))
+        else:
+            seen_date[key_d] = lf.file
+    return out

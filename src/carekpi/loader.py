@@ -12,6 +12,7 @@ import re
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -75,6 +76,10 @@ FRAMEWORK_CODES: dict[str, str] = {
     "F015": "band mapping names an answer the item does not offer",
     "F016": "KPI names an unknown return type",
     "F017": "file cannot be read",
+    # checked by ``carekpi lint`` only (carekpi.lint): the framework still loads
+    "F018": "contract dates invalid or out of order (contract_start must be before trajectory_end)",
+    "F019": "two files of one framework share a version or an effective date",
+    "F020": "a name the template defines collides with another",
 }
 
 
@@ -159,7 +164,7 @@ def load_framework_text(text: str, file: str = "<string>") -> Framework:
         for err in exc.errors():
             path = _loc_to_path(tuple(err["loc"]))
             where = ".".join(str(p) for p in path) or "(top level)"
-            code = "F004" if "cell reference" in err["msg"] or "snake_case" in err["msg"] else "F002"
+            code = "F004" if any(w in err["msg"] for w in ("cell reference", "snake_case", "Excel")) else "F002"
             probs.add(code, path, f"{where}: {err['msg']}")
         raise FrameworkError(probs.items) from None
     fw._path = file
@@ -261,6 +266,8 @@ def _check_and_compile(fw: Framework, probs: _Problems) -> dict[str, CompiledRet
                 probs.add("F012", (*tpath, "sheet"), f"sheet {table.sheet!r} is already used by a section")
             if table.id in items:
                 probs.add("F003", (*tpath, "id"), f"duplicate id {table.id!r}")
+            if table.computes is not None:
+                _check_case_log(probs, (*tpath, "computes"), table, items)
         # breakdown totals must name items
         for si, sec in enumerate(rt.sections):
             for bi, b in enumerate(sec.breakdowns):
@@ -325,20 +332,48 @@ def _check_and_compile(fw: Framework, probs: _Problems) -> dict[str, CompiledRet
             continue
         comp = out[kpi.return_type]
         comp.kpis[kpi.id] = _compile_kpi(probs, kpath, kpi, comp)
-        _check_bands(probs, (*kpath, "bands"), kpi, kpi.bands, comp)
+        _check_bands(probs, (*kpath, "bands"), kpi, kpi.bands, comp, fw.kpi_precision(kpi))
     return out
 
 
 def _rule_fields(check: ex.Expression, items: dict[str, ItemField], derived: dict[str, ex.Expression]) -> list[str]:
-    """Items a rule is about, in the order they are written (for the cell a finding points at)."""
-    order = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", check.source)
+    """Items a rule is about, in the order they are written (for the cell a finding points at);
+    a derived value stands for the items its own expression names, in the order written there."""
     out: list[str] = []
-    for name in order:
-        targets = [name] if name in items else sorted(derived[name].names & set(items)) if name in derived else []
-        for t in targets:
-            if t not in out:
-                out.append(t)
+
+    def walk(source: str, seen: frozenset[str]) -> None:
+        for name in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", source):
+            if name in items:
+                if name not in out:
+                    out.append(name)
+            elif name in derived and name not in seen:
+                walk(derived[name].source, seen | {name})
+
+    walk(check.source, frozenset())
     return out
+
+
+def _check_case_log(probs: _Problems, path: tuple[Any, ...], table: Any, items: dict[str, ItemField]) -> None:
+    """A case log's ``computes`` names two date columns of its table and numeric items."""
+    spec = table.computes
+    columns = {c.id: c for c in table.columns}
+    for key in ("start", "end"):
+        cid = getattr(spec, key)
+        col = columns.get(cid)
+        if col is None:
+            probs.add("F005", (*path, key), f"record table {table.id!r}: {key} names unknown column {cid!r}")
+        elif col.type.value != "date":
+            probs.add("F002", (*path, key), f"record table {table.id!r}: {key} column {cid!r} must be a date column")
+    for key in ("declared", "total", "average"):
+        iid = getattr(spec, key)
+        if iid is None:
+            continue
+        item = items.get(iid)
+        if item is None:
+            probs.add("F005", (*path, key), f"record table {table.id!r}: {key} names unknown item {iid!r}")
+        elif item.type.value not in ("count", "integer", "number"):
+            probs.add("F002", (*path, key), f"record table {table.id!r}: {key} item {iid!r} must be a number "
+                                            f"(it is {item.type.value})")
 
 
 def _check_message(probs: _Problems, path: tuple[Any, ...], message: str, check: ex.Expression) -> None:
@@ -391,14 +426,15 @@ def _compile_kpi(probs: _Problems, path: tuple[Any, ...], kpi: Kpi, comp: Compil
     return out
 
 
-def _check_bands(probs: _Problems, path: tuple[Any, ...], kpi: Kpi, bands: BandScheme, comp: CompiledReturn) -> None:
+def _check_bands(probs: _Problems, path: tuple[Any, ...], kpi: Kpi, bands: BandScheme, comp: CompiledReturn,
+                 precision: int = 1) -> None:
     if isinstance(bands, ThresholdBands) and bands.amber is not None:
         ok = bands.green >= bands.amber if bands.direction == Direction.higher else bands.green <= bands.amber
         if not ok:
             probs.add("F007", path, f"KPI {kpi.id!r}: green {bands.green} and amber {bands.amber} are out of "
                                     f"order for '{bands.direction.value} is better'")
     elif isinstance(bands, RangeBands):
-        _check_ranges(probs, path, kpi, bands)
+        _check_ranges(probs, path, kpi, bands, precision)
     elif isinstance(bands, TrajectoryBands):
         ok = bands.minimum <= bands.final if bands.direction == Direction.higher else bands.minimum >= bands.final
         if not ok:
@@ -417,29 +453,33 @@ def _check_bands(probs: _Problems, path: tuple[Any, ...], kpi: Kpi, bands: BandS
         probs.add("F010", path, f"KPI {kpi.id!r}: per_months applies to count_target KPIs only")
 
 
-def _check_ranges(probs: _Problems, path: tuple[Any, ...], kpi: Kpi, bands: RangeBands) -> None:
-    from decimal import Decimal
+def _check_ranges(probs: _Problems, path: tuple[Any, ...], kpi: Kpi, bands: RangeBands, precision: int) -> None:
+    from decimal import ROUND_FLOOR, Decimal
+    from itertools import pairwise
 
-    # Precision of the ranges: the finest step their bounds are written in (a range
-    # written 75-89 covers whole percentages: 89.5 is in no band).
-    exps = [r.min.as_tuple().exponent for r in bands.ranges] + [r.max.as_tuple().exponent for r in bands.ranges]
-    step = Decimal(1).scaleb(min(int(e) for e in exps if isinstance(e, int)))
-    ordered = sorted(bands.ranges, key=lambda r: r.min)
-    for r in ordered:
+    # Values are rounded to the KPI's precision before they are banded, so a value lies in
+    # no band when some multiple of that step falls strictly between two ranges: at one
+    # decimal place 74 and 75 leave 74.1-74.9 out, while 74.9 and 75 (or 74 and 75 for a
+    # whole-number KPI) are adjacent.
+    unit = Decimal(1).scaleb(-precision)
+    indexed = sorted(enumerate(bands.ranges), key=lambda t: (t[1].min, t[1].max))
+    for i, r in indexed:
         if r.min > r.max:
-            probs.add("F008", path, f"KPI {kpi.id!r}: range {r.band} {r.min}-{r.max} is empty")
-    for a, b in zip(ordered, ordered[1:]):
+            probs.add("F008", (*path, "ranges", i), f"KPI {kpi.id!r}: range {r.band} {r.min}-{r.max} is empty")
+    for (_, a), (ib, b) in pairwise(indexed):
+        where = (*path, "ranges", ib)
         if b.min <= a.max:
-            probs.add("F008", path, f"KPI {kpi.id!r}: ranges {a.band} {a.min}-{a.max} and "
-                                    f"{b.band} {b.min}-{b.max} overlap")
-        elif b.min - a.max > step:
-            probs.add("F008", path, f"KPI {kpi.id!r}: values above {a.max} and below {b.min} "
-                                    f"are in no band ({a.band} {a.min}-{a.max}, {b.band} {b.min}-{b.max}); "
-                                    f"between them is a gap")
-        else:
-            probs.add("F008", path, f"KPI {kpi.id!r}: values between {a.max} and {b.min} "
-                                    f"(e.g. {a.max + step / 2}) are in no band: write ranges as "
-                                    f"thresholds, or bound them at the KPI's precision")
+            probs.add("F008", where, f"KPI {kpi.id!r}: ranges {a.band} {a.min}-{a.max} and "
+                                     f"{b.band} {b.min}-{b.max} overlap")
+            continue
+        first = ((a.max / unit).to_integral_value(rounding=ROUND_FLOOR) + 1) * unit
+        if first < b.min:
+            last = ((b.min / unit).to_integral_value(rounding=ROUND_FLOOR) - (1 if b.min % unit == 0 else 0)) * unit
+            shown = f"{first}" if first == last else f"{first} to {last}"
+            probs.add("F008", where, f"KPI {kpi.id!r}: values {shown} are in no band: the ranges "
+                                     f"{a.band} {a.min}-{a.max} and {b.band} {b.min}-{b.max} leave a gap "
+                                     f"at the KPI's precision ({precision} decimal place"
+                                     f"{'' if precision == 1 else 's'})")
 
 
 # --- discovery ----------------------------------------------------------------------------
@@ -484,11 +524,20 @@ def load_cached(path: Path) -> Framework:
     return _load_cached(str(path), path.stat().st_mtime_ns)
 
 
-def find_framework(ref: str, extra: list[Path] | None = None) -> Framework:
-    """A framework by id (``surrey``) or by path to a YAML file. Local folders come first."""
+def find_framework(ref: str, extra: list[Path] | None = None, at: date | None = None) -> Framework:
+    """A framework by id (``surrey``) or by path to a YAML file. Local folders come first.
+
+    With ``at``, the version of framework ``ref`` in force on that date (versions live in a
+    ``versions/`` folder beside the current file: see :mod:`carekpi.versions`); a path is
+    always that file.
+    """
     p = Path(ref)
     if p.suffix in (".yaml", ".yml") and p.is_file():
         return load_cached(p)
+    if at is not None:
+        from carekpi.versions import version_in_force
+
+        return version_in_force(ref, at, extra)
     # Files are conventionally named after their id; fall back to reading each file's id.
     candidates = list(framework_files(extra))
     for _, path in candidates:

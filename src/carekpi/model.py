@@ -198,18 +198,61 @@ class Breakdown(Strict):
 
 
 class Column(Strict):
+    """One column of a record table.
+
+    ``reference: true`` marks a column of case references: a case log must never hold a
+    person's name, so a value that looks like one (two or more capitalised words and no
+    digit, e.g. "Jane Smith") is an error (V401) naming the cell.
+    """
+
     id: str
     label: str
     type: FieldType
     required: bool = True
     choices: list[str] | None = None
     help: str | None = None
+    reference: bool = Field(False, description="holds case references, never names (a name-like value is V401)")
 
     _check_id = field_validator("id")(classmethod(lambda cls, v: _check_name(v)))
 
 
+class CaseLogComputes(Strict):
+    """Figures carekpi computes from a case log, to check (and replace) the declared ones.
+
+    Each row is one case: ``start`` is the date the clock starts (a referral received, a
+    review due) and ``end`` the date it stops (the service user met; blank while not met).
+    Both name date columns. carekpi counts working days after ``start`` up to and including
+    ``end`` (weekends and England and Wales bank holidays excluded: a case received on
+    Thursday 2 April 2026 and met on Thursday 9 April 2026 took 3 working days, Good Friday
+    and Easter Monday falling between) and computes:
+
+    * the cases on the log, compared with the item ``total`` (e.g. referrals due a response);
+    * the cases met within ``within_working_days`` working days, compared with the item
+      ``declared`` (e.g. referrals met within 5 working days); a case not met yet is not met
+      in time;
+    * optionally, the mean working days over the cases met, compared with the item
+      ``average`` (at one decimal place).
+
+    A difference is a V402 error naming the declared cell and the log sheet. When the log has
+    rows, ``carekpi score`` uses the computed figures for every KPI built on these items and
+    says so in the reason. Rows without a usable ``start`` (or with ``end`` before it) are
+    V401 errors and are left out of the computation.
+    """
+
+    start: str = Field(..., description="date column id: when the clock starts")
+    end: str = Field(..., description="date column id: when the case was met (blank: not yet)")
+    within_working_days: int = Field(..., ge=0, description="the time limit in working days")
+    declared: str = Field(..., description="item id: the declared count of cases met within the limit")
+    total: str | None = Field(None, description="item id: the declared count of cases (rows of the log)")
+    average: str | None = Field(None, description="item id: the declared mean working days over cases met")
+
+
 class RecordTable(Strict):
-    """A case-level table (one row per referral, audit, review...) on a sheet of its own."""
+    """A case-level table (one row per referral, audit, review...) on a sheet of its own.
+
+    With ``computes`` the table is a case log whose figures carekpi works out itself and
+    compares with the figures the return declares (see :class:`CaseLogComputes`).
+    """
 
     id: str
     label: str
@@ -219,6 +262,7 @@ class RecordTable(Strict):
     max_rows: int = Field(500, ge=1, le=10000)
     required: bool = False
     applies_to: list[str] | None = None
+    computes: CaseLogComputes | None = None
     notes: list[Note] = Field(default_factory=list)
 
     _check_id = field_validator("id")(classmethod(lambda cls, v: _check_name(v)))
@@ -503,6 +547,8 @@ class Framework(Strict):
     precision: int = Field(1, ge=0, le=6, description="decimal places of percentages")
     description: str | None = None
     service_types: list[ServiceType] = Field(default_factory=list)
+    cqc_registered: bool = Field(True, description="providers are CQC-registered locations: when false (a service "
+                                                   "CQC does not regulate) the cover's CQC location ID is optional")
     contract_defaults: dict[str, Any] = Field(default_factory=dict)
     returns: list[ReturnType]
     kpis: list[Kpi] = Field(default_factory=list)

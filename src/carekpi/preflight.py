@@ -14,8 +14,11 @@ exceptions openpyxl raises on damaged files that got past preflight.
 
 from __future__ import annotations
 
+import codecs
+import html
 import os
 import posixpath
+import re
 import stat
 import struct
 import tempfile
@@ -67,6 +70,17 @@ MAX_PACKAGE_XML_BYTES = 4 * 1024 * 1024
 MAX_WORKBOOK_XML_BYTES = 20 * 1024 * 1024
 #: Most sheets a workbook may declare.
 MAX_SHEETS = 200
+#: Most cells, rows and shared-string entries across all sheets. openpyxl's
+#: full (non read-only) load costs roughly 400 bytes and 20-50 us per cell, so
+#: this keeps a load under ~0.5 GB; a monthly return needs a tiny fraction.
+#: Counted by a byte scan, so a sheet "filled down" with empty formatted cells counts too.
+MAX_CELLS = 1_000_000
+#: Most cells covered by merged ranges plus hyperlink ranges: openpyxl's full
+#: load creates one object per covered cell (a merge of A1:XFD1048576 would be
+#: 17 billion), so these are capped separately and much lower.
+MAX_RANGE_CELLS = 100_000
+#: Longest single XML tag accepted in a worksheet or shared-strings part.
+MAX_TAG_BYTES = 1024 * 1024
 #: A sheet whose declared used range exceeds either bound gets a warning.
 PLAUSIBLE_MAX_ROWS = 100_000
 PLAUSIBLE_MAX_COLUMNS = 1_000
@@ -74,6 +88,10 @@ PLAUSIBLE_MAX_COLUMNS = 1_000
 _CHUNK = 1024 * 1024
 #: Start elements looked at in a sheet before giving up on finding <dimension>.
 _DIMENSION_SEARCH_ELEMENTS = 1_000
+
+_MAX_ROW = 1_048_576
+_MAX_COL = 16_384
+_SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 
 # Magic numbers and names.
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -103,9 +121,7 @@ _WORKBOOK_TYPES = (_XLTM, _XLTX, _XLSM, _XLSX)
 _XLSB = "application/vnd.ms-excel.sheet.binary.macroEnabled.main"
 _EXTERNAL_LINK_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"
 
-_DTD_PATTERNS = tuple(
-    p.encode(enc) for p in ("<!doctype", "<!entity") for enc in ("ascii", "utf-16-le", "utf-16-be")
-)
+_DTD_PATTERNS = tuple(p.encode(enc) for p in ("<!doctype", "<!entity") for enc in ("ascii", "utf-16-le", "utf-16-be"))
 
 # Errors zipfile/zlib raise on a damaged archive (all mapped to one "damaged" sentence).
 _ZIP_ERRORS: tuple[type[BaseException], ...] = (
@@ -118,7 +134,12 @@ _ZIP_ERRORS: tuple[type[BaseException], ...] = (
     NotImplementedError,
 )
 # Errors parsing a package XML part (defusedxml errors are ValueErrors).
-_XML_ERRORS: tuple[type[BaseException], ...] = (ParseError, DefusedXmlException, *_ZIP_ERRORS)
+_XML_ERRORS: tuple[type[BaseException], ...] = (
+    ParseError,
+    DefusedXmlException,
+    LookupError,  # unknown encoding declared
+    *_ZIP_ERRORS,
+)
 
 #: Exceptions openpyxl.load_workbook raises on a file that passed :func:`preflight`
 #: but is still damaged (found by the seeded mutation test in
@@ -140,9 +161,7 @@ OPENPYXL_READ_ERRORS: tuple[type[BaseException], ...] = (
 
 # Sentences shown to the sender (one each).
 _MSG_DAMAGED = "the file is damaged or incomplete; please save the workbook again and resend it"
-_MSG_ENTITIES = (
-    "the file contains XML entity declarations, which a spreadsheet program never writes"
-)
+_MSG_ENTITIES = "the file contains XML entity declarations, which a spreadsheet program never writes"
 _MSG_STRICT = "saved as Strict Open XML Spreadsheet; save it as Excel Workbook (.xlsx) instead"
 _MSG_ENCRYPTED = "password-protected workbook: remove the password and save again"
 _MSG_XLS = "legacy .xls workbook: save it as .xlsx (Excel Workbook) and send it again"
@@ -152,9 +171,7 @@ _MSG_NO_WORKBOOK = (
 )
 _MSG_XLSB = "saved as Excel Binary Workbook (.xlsb); save it as Excel Workbook (.xlsx) instead"
 _MSG_MACROS = "the workbook contains macros (.xlsm); they were not run"
-_MSG_EXTERNAL_LINKS = (
-    "the workbook links to other workbooks; linked values were read as last saved and not refreshed"
-)
+_MSG_EXTERNAL_LINKS = "the workbook links to other workbooks; linked values were read as last saved and not refreshed"
 
 
 class UnsafeEnvironment(CarekpiError):
@@ -177,9 +194,11 @@ def preflight(path: str | os.PathLike[str]) -> list[str]:
         infos = zf.infolist()
         _check_members(path, zf, infos)
         names = {i.filename for i in infos}
-        for info in infos:
-            _stream_member(path, zf, info)
         layout = _package_layout(path, zf, names)
+        budget = _Budget(path, {part: title for title, part in layout.sheets.items()})
+        scanned = set(layout.sheets.values()) | {layout.shared_strings}
+        for info in infos:
+            _stream_member(path, zf, info, budget if info.filename in scanned else None)
         if layout.macros:
             warnings.append(_MSG_MACROS)
         if layout.external_links:
@@ -249,9 +268,7 @@ def ensure_safe_xml() -> None:
     ):
         module = importlib.import_module(modname)
         if getattr(module, attr, None) is not getattr(oxf, attr):
-            raise UnsafeEnvironment(
-                f"{modname}.{attr} is not openpyxl's protected XML parser; refusing to run"
-            )
+            raise UnsafeEnvironment(f"{modname}.{attr} is not openpyxl's protected XML parser; refusing to run")
     # Whatever the backend (defusedxml or lxml), prove the parse path refuses entities.
     _probe_entities(oxf.fromstring, "fromstring")
     _probe_entities(_iterparse_bytes(oxf.iterparse), "iterparse")
@@ -295,9 +312,7 @@ def _open_archive(path: str | os.PathLike[str]) -> Iterator[zipfile.ZipFile]:
 
 def _check_size(path: str | os.PathLike[str], size: int) -> None:
     if size == 0:
-        raise _refuse(
-            path, "the file is empty (0 bytes); please save the workbook again and resend it"
-        )
+        raise _refuse(path, "the file is empty (0 bytes); please save the workbook again and resend it")
     if size > MAX_FILE_BYTES:
         raise _refuse(
             path,
@@ -397,8 +412,7 @@ def _check_central_directory(path: str | os.PathLike[str], fh: IO[bytes], size: 
     if cd_size > MAX_CENTRAL_DIRECTORY_BYTES:
         raise _refuse(
             path,
-            "the file's table of contents is abnormally large,"
-            " a sign of a damaged or malicious file",
+            "the file's table of contents is abnormally large, a sign of a damaged or malicious file",
         )
 
 
@@ -416,9 +430,7 @@ def _check_entry_count(path: str | os.PathLike[str], entries: int) -> None:
 # ---------------------------------------------------------------------------
 
 
-def _check_members(
-    path: str | os.PathLike[str], zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]
-) -> None:
+def _check_members(path: str | os.PathLike[str], zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
     """Check declared sizes, flags and layout of every member before any is decompressed."""
     _check_entry_count(path, len(infos))
     if len({i.filename for i in infos}) != len(infos):
@@ -494,7 +506,8 @@ def _prolog_verdict(chunks: Iterator[bytes]) -> str:
         parser.Parse(b"", True)
     except _Stop:
         return verdict[-1]
-    except xml.parsers.expat.ExpatError:
+    except (xml.parsers.expat.ExpatError, LookupError, ValueError):
+        # Malformed, or an encoding Python does not know: openpyxl's expat fails the same way.
         return "notxml"
     return "long" if fed >= MAX_XML_PROLOG_BYTES else "notxml"
 
@@ -509,23 +522,35 @@ def _looks_like_xml(name: str, head: bytes) -> bool:
 
 
 def _stream_member(
-    path: str | os.PathLike[str], zf: zipfile.ZipFile, info: zipfile.ZipInfo
+    path: str | os.PathLike[str],
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    budget: _Budget | None = None,
 ) -> None:
-    """Read one member to the end (verifies its CRC) and scan XML prologs for DTDs."""
+    """Read one member to the end (verifies its CRC) and scan XML prologs for DTDs.
+
+    With a ``budget`` (worksheets and shared strings) the content is also scanned
+    for the number of objects openpyxl would create.
+    """
     head = bytearray()
     prolog: list[bytes] = []
     prolog_bytes = 0
+    scanner = _ContentScanner(budget, info.filename) if budget is not None else None
     try:
         with zf.open(info) as fh:
             while True:
                 chunk = fh.read(_CHUNK)
                 if not chunk:
                     break
+                if scanner is not None:
+                    scanner.feed(chunk)
                 if len(head) < XML_RAW_SCAN_BYTES:
                     head += chunk[: XML_RAW_SCAN_BYTES - len(head)]
                 if prolog_bytes <= MAX_XML_PROLOG_BYTES:
                     prolog.append(chunk[: MAX_XML_PROLOG_BYTES + 1 - prolog_bytes])
                     prolog_bytes += len(prolog[-1])
+            if scanner is not None:
+                scanner.close()
     except _ZIP_ERRORS:
         raise _refuse(path, _MSG_DAMAGED) from None
     verdict = _prolog_verdict(iter(prolog))
@@ -534,13 +559,160 @@ def _stream_member(
     if verdict == "long":
         raise _refuse(
             path,
-            "the file contains an XML part with an abnormally long header,"
-            " which a spreadsheet program never writes",
+            "the file contains an XML part with an abnormally long header, which a spreadsheet program never writes",
         )
     if _looks_like_xml(info.filename, bytes(head)):
         low = bytes(head).lower()
         if any(p in low for p in _DTD_PATTERNS):
             raise _refuse(path, _MSG_ENTITIES)
+
+
+# ---------------------------------------------------------------------------
+# Content scan of worksheets and shared strings (bytes only, no XML parser)
+# ---------------------------------------------------------------------------
+
+# Element starts openpyxl turns into Python objects: cells, rows, shared strings
+# (with or without a namespace prefix; whitespace is normalised to spaces first).
+_COUNTED = tuple(
+    opener + name + closer for name in (b"c", b"row", b"si") for opener in (b"<", b":") for closer in (b" ", b">", b"/")
+)
+_WS_TO_SPACE = bytes.maketrans(b"\t\r\n", b"   ")
+# From a tag's "<" to its ">", skipping ">" inside quoted attribute values.
+_COMPLETE_TAG = re.compile(rb"<(?:[^<>\"']|\"[^\"]*\"|'[^']*')*>")
+_RANGE_ELEMENTS = tuple(
+    (name, re.compile(re.escape(name) + rb"\b((?:[^<>\"']|\"[^\"]*\"|'[^']*')*)"))
+    for name in (b"mergeCell", b"hyperlink")
+)
+_ATTRIBUTE = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_ENCODING_DECL = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']{1,40})[\"']")
+_ASCII_PROBE = "<>\"'=:/ mergeCellhyperlinkrowsiref0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ$&#;"
+
+
+class _Budget:
+    """Running totals over the scanned parts of one workbook, refusing as soon as a cap is passed."""
+
+    def __init__(self, path: str | os.PathLike[str], titles: dict[str, str]) -> None:
+        self.path = path
+        self.titles = titles  # worksheet part -> sheet title
+        self.cells = 0
+        self.range_cells = 0
+
+    def add_cells(self, count: int) -> None:
+        self.cells += count
+        if self.cells > MAX_CELLS:
+            raise _refuse(
+                self.path,
+                f"the workbook holds more than {MAX_CELLS:,} cells, far more than a return needs;"
+                " delete unused rows and columns (including empty formatted ones) and save again",
+            )
+
+    def add_range(self, part: str, ref: str, area: int) -> None:
+        self.range_cells += area
+        if self.range_cells > MAX_RANGE_CELLS:
+            where = self.titles.get(part, part)
+            raise _refuse(
+                self.path,
+                f"sheet '{where}' merges or links a block of {area:,} cells ({ref[:60]}),"
+                " more than can be read safely; unmerge it or remove the link and save again",
+            )
+
+
+def _ref_area(ref: str) -> int:
+    """Cells openpyxl would create for a merge or hyperlink ``ref`` (unbounded parts count fully)."""
+    total = 0
+    for token in ref.split():
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(token)
+        except (ValueError, TypeError):
+            continue  # openpyxl cannot parse it either, and raises instead of expanding
+        rows = (max_row or _MAX_ROW) - (min_row or 1) + 1
+        cols = (max_col or _MAX_COL) - (min_col or 1) + 1
+        total += max(rows, 0) * max(cols, 0)
+    return total
+
+
+class _ContentScanner:
+    """Streams one part's bytes: counts cells/rows/strings and sizes merge and hyperlink ranges.
+
+    Tags split across chunks are carried over whole, so nothing is missed at a
+    boundary; UTF-16 parts are re-encoded to UTF-8 first, and parts in any
+    encoding that is not ASCII-compatible are refused.
+    """
+
+    def __init__(self, budget: _Budget, part: str) -> None:
+        self.budget = budget
+        self.part = part
+        self._carry = b""
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self._started = False
+        self._skip = False
+
+    def _start(self, chunk: bytes) -> None:
+        self._started = True
+        if chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+            self._decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+        elif chunk.startswith(b"<\x00"):
+            self._decoder = codecs.getincrementaldecoder("utf-16-le")(errors="replace")
+        elif chunk.startswith(b"\x00<"):
+            self._decoder = codecs.getincrementaldecoder("utf-16-be")(errors="replace")
+        else:
+            match = _ENCODING_DECL.match(chunk)
+            if match is None:
+                return
+            name = match.group(1).decode("ascii", errors="replace")
+            try:
+                codecs.lookup(name)
+                compatible = _ASCII_PROBE.encode(name) == _ASCII_PROBE.encode("ascii")
+            except (LookupError, ValueError):
+                self._skip = True  # expat cannot read it, so openpyxl fails without expanding
+                return
+            if not compatible:
+                raise _refuse(
+                    self.budget.path,
+                    "the file stores a sheet in an unusual text encoding that spreadsheet"
+                    " programs do not write; save it as Excel Workbook (.xlsx) again",
+                )
+
+    def feed(self, chunk: bytes) -> None:
+        if not self._started:
+            self._start(chunk)
+        if self._skip:
+            return
+        if self._decoder is not None:
+            chunk = self._decoder.decode(chunk).encode("utf-8", errors="replace")
+        buf = self._carry + chunk
+        last = buf.rfind(b"<")
+        if last >= 0 and _COMPLETE_TAG.match(buf, last) is None:
+            body, self._carry = buf[:last], buf[last:]
+            if len(self._carry) > MAX_TAG_BYTES:
+                raise _refuse(
+                    self.budget.path,
+                    "the file contains an abnormally long XML tag, which a spreadsheet program never writes",
+                )
+        else:
+            body, self._carry = buf, b""
+        self._scan(body)
+
+    def close(self) -> None:
+        if not self._skip:
+            self._scan(self._carry)
+        self._carry = b""
+
+    def _scan(self, body: bytes) -> None:
+        if not body:
+            return
+        norm = body.translate(_WS_TO_SPACE)
+        self.budget.add_cells(sum(norm.count(p) for p in _COUNTED))
+        for name, pattern in _RANGE_ELEMENTS:
+            if name not in norm:
+                continue
+            for match in pattern.finditer(norm):
+                if norm[match.start() - 1 : match.start()] not in (b"<", b":"):
+                    continue  # the word inside text or another name, not an element
+                for attr, dq, sq in _ATTRIBUTE.findall(match.group(1)):
+                    if attr == b"ref":
+                        ref = html.unescape((dq or sq).decode("utf-8", errors="replace"))
+                        self.budget.add_range(self.part, ref, _ref_area(ref))
 
 
 # ---------------------------------------------------------------------------
@@ -555,6 +727,7 @@ class _Layout:
         self.workbook = ""
         self.macros = False
         self.external_links = False
+        self.shared_strings = ""
         self.sheets: dict[str, str] = {}  # title -> worksheet part
 
 
@@ -585,8 +758,7 @@ def _package_layout(path: str | os.PathLike[str], zf: zipfile.ZipFile, names: se
         raise _refuse(path, _describe_foreign_zip(zf, names))
     ct = _read_small_xml(path, zf, "[Content_Types].xml")
     overrides: list[tuple[str, str]] = [
-        (el.get("PartName", "").lstrip("/"), el.get("ContentType", ""))
-        for el in ct.iter(f"{_CT_NS}Override")
+        (el.get("PartName", "").lstrip("/"), el.get("ContentType", "")) for el in ct.iter(f"{_CT_NS}Override")
     ]
     defaults = {el.get("ContentType", "") for el in ct.iter(f"{_CT_NS}Default")}
     types = {t for _, t in overrides} | defaults
@@ -604,18 +776,12 @@ def _package_layout(path: str | os.PathLike[str], zf: zipfile.ZipFile, names: se
         raise _refuse(path, _describe_foreign_zip(zf, names))
     if layout.workbook not in names:
         raise _refuse(path, _MSG_NO_WORKBOOK)
-    layout.macros = bool(types & {_XLSM, _XLTM}) or any(
-        n.lower().endswith("vbaproject.bin") for n in names
-    )
-    layout.external_links = _EXTERNAL_LINK_TYPE in types or any(
-        n.startswith("xl/externalLinks/") for n in names
-    )
+    layout.macros = bool(types & {_XLSM, _XLTM}) or any(n.lower().endswith("vbaproject.bin") for n in names)
+    layout.shared_strings = next((p for p, t in overrides if t == _SHARED_STRINGS), "")
+    layout.external_links = _EXTERNAL_LINK_TYPE in types or any(n.startswith("xl/externalLinks/") for n in names)
     if "_rels/.rels" in names:
         root_rels = _read_small_xml(path, zf, "_rels/.rels")
-        if any(
-            (el.get("Type") or "").startswith(_STRICT_NS)
-            for el in root_rels.iter(f"{_RELS_NS}Relationship")
-        ):
+        if any((el.get("Type") or "").startswith(_STRICT_NS) for el in root_rels.iter(f"{_RELS_NS}Relationship")):
             raise _refuse(path, _MSG_STRICT)
     sheet_ids = _workbook_sheets(path, zf, layout.workbook)
     targets = _workbook_targets(path, zf, layout.workbook, names)
@@ -634,10 +800,7 @@ def _describe_foreign_zip(zf: zipfile.ZipFile, names: set[str]) -> str:
         except _ZIP_ERRORS:
             mimetype = b""
         if b"opendocument.spreadsheet" in mimetype:
-            return (
-                "this is an OpenDocument spreadsheet (.ods);"
-                " save it as Excel Workbook (.xlsx) instead"
-            )
+            return "this is an OpenDocument spreadsheet (.ods); save it as Excel Workbook (.xlsx) instead"
     if "word/document.xml" in names:
         return "this is a Word document, not an Excel workbook"
     if "ppt/presentation.xml" in names:
@@ -651,9 +814,7 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _workbook_sheets(
-    path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str
-) -> list[tuple[str, str]]:
+def _workbook_sheets(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str) -> list[tuple[str, str]]:
     """Stream workbook.xml: refuse Strict OOXML and too many sheets; return (title, r:id) pairs."""
     info = zf.getinfo(part)
     if info.file_size > MAX_WORKBOOK_XML_BYTES:
@@ -692,9 +853,7 @@ def _workbook_sheets(
     return sheets
 
 
-def _workbook_targets(
-    path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str, names: set[str]
-) -> dict[str, str]:
+def _workbook_targets(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str, names: set[str]) -> dict[str, str]:
     """Map relationship ids of the workbook part to worksheet part names."""
     folder, base = posixpath.split(part)
     rels = posixpath.join(folder, "_rels", base + ".rels")
@@ -741,9 +900,7 @@ def _is_huge(ref: str) -> bool:
         return False
     assert min_col is not None and min_row is not None
     assert max_col is not None and max_row is not None
-    return (
-        max_row - min_row + 1 > PLAUSIBLE_MAX_ROWS or max_col - min_col + 1 > PLAUSIBLE_MAX_COLUMNS
-    )
+    return max_row - min_row + 1 > PLAUSIBLE_MAX_ROWS or max_col - min_col + 1 > PLAUSIBLE_MAX_COLUMNS
 
 
 # ---------------------------------------------------------------------------

@@ -8,15 +8,15 @@ judge consecutive periods together. Every result carries the reason for its band
 from __future__ import annotations
 
 import csv
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from carekpi import caselogs, rolling
 from carekpi.coerce import coerce
 from carekpi.errors import UsageError
 from carekpi.expr import to_number
@@ -150,9 +150,11 @@ class CommissionerData:
 
     path: str
     rows: dict[tuple[str, str], dict[str, Any]]
+    #: the return type whose council-supplied items the rows hold
+    return_type: str | None = None
 
     def lookup(self, data: ReturnData) -> dict[str, Any] | None:
-        if data.period is None:
+        if data.period is None or (self.return_type and data.rtype.id != self.return_type):
             return None
         for key in (data.cqc_location_id, data.provider_name):
             if key:
@@ -162,8 +164,28 @@ class CommissionerData:
         return None
 
 
+def _council_return(fw: Framework, return_id: str | None, path: Path) -> ReturnType:
+    """The return type a commissioner-data CSV is for: ``return_id`` when that type has
+    council-supplied items, else the return type whose council items the CSV's columns name
+    (so a folder mixing return types scores with one CSV)."""
+    with_items = [r for r in fw.returns if any(i.source == Source.commissioner for i in r.items())]
+    if return_id is not None and (fw.return_type(return_id) in with_items or not with_items):
+        return fw.return_type(return_id)
+    if len(with_items) <= 1:
+        return with_items[0] if with_items else fw.return_type(return_id)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            header = set(next(csv.reader(fh), []))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return with_items[0]
+    for r in with_items:
+        if header & {i.id for i in r.items() if i.source == Source.commissioner}:
+            return r
+    return with_items[0]
+
+
 def load_commissioner_data(path: str | Path, fw: Framework, return_id: str | None = None) -> CommissionerData:
-    rtype = fw.return_type(return_id)
+    rtype = _council_return(fw, return_id, Path(path))
     items = {i.id: i for i in rtype.items() if i.source == Source.commissioner}
     p = Path(path)
     try:
@@ -195,21 +217,30 @@ def load_commissioner_data(path: str | Path, fw: Framework, return_id: str | Non
         raise UsageError(f"cannot read commissioner data {p}: {exc.strerror}") from None
     except (csv.Error, UnicodeDecodeError) as exc:
         raise UsageError(f"{p} is not a readable CSV file: {exc}") from None
-    return CommissionerData(str(p), rows)
+    return CommissionerData(str(p), rows, rtype.id)
 
 
 @dataclass
 class ContractSettings:
-    """Per-contract settings (``--contract FILE.yaml``): dates that trajectories run between."""
+    """Per-contract settings (``--contract FILE.yaml``): dates that trajectories run between.
+
+    Missing settings fall back to the framework's ``contract_defaults``. With a
+    ``provider_name`` the settings are that provider's contract: they apply to the returns
+    whose cover names the provider (provider name or CQC location ID, ignoring case), and
+    other returns in the batch keep the defaults. ``origin`` says where the dates came from
+    (it is quoted in trajectory reasons).
+    """
 
     provider_name: str | None = None
     contract_start: date | None = None
     trajectory_end: date | None = None
+    origin: str = "contract defaults"
 
     @classmethod
     def from_defaults(cls, fw: Framework) -> ContractSettings:
         d = fw.contract_defaults
-        return cls(d.get("provider_name"), _as_date(d.get("contract_start")), _as_date(d.get("trajectory_end")))
+        return cls((d.get("provider_name") or "").strip() or None, _as_date(d.get("contract_start")),
+                   _as_date(d.get("trajectory_end")), f"{fw.id} contract defaults")
 
     @classmethod
     def load(cls, path: str | Path, fw: Framework) -> ContractSettings:
@@ -224,19 +255,33 @@ class ContractSettings:
             raise UsageError(f"{path}: contract settings must be a mapping")
         unknown = set(data) - {"provider_name", "contract_start", "trajectory_end"}
         if unknown:
-            raise UsageError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
-        return cls(
-            data.get("provider_name", base.provider_name),
-            _as_date(data.get("contract_start")) or base.contract_start,
-            _as_date(data.get("trajectory_end")) or base.trajectory_end,
-        )
+            raise UsageError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))} "
+                             "(known: provider_name, contract_start, trajectory_end)")
+        try:
+            start = _as_date(data.get("contract_start")) or base.contract_start
+            end = _as_date(data.get("trajectory_end")) or base.trajectory_end
+        except UsageError as exc:
+            raise UsageError(f"{path}: {exc}") from None
+        if start and end and end <= start:
+            raise UsageError(f"{path}: trajectory_end {end} must be after contract_start {start}")
+        name = str(data.get("provider_name") or base.provider_name or "").strip()
+        return cls(name or None, start, end, f"contract settings {Path(path).name}")
+
+    def applies_to(self, data: ReturnData) -> bool:
+        """Whether these settings are the contract of the provider of ``data``."""
+        if not self.provider_name:
+            return True
+        want = self.provider_name.casefold()
+        return any((v or "").strip().casefold() == want for v in (data.provider_name, data.cqc_location_id))
 
 
 def _as_date(v: Any) -> date | None:
+    if isinstance(v, datetime):  # YAML reads "2025-04-01 09:00" as a datetime
+        return v.date()
     if v is None or isinstance(v, date):
         return v
     try:
-        return date.fromisoformat(str(v))
+        return date.fromisoformat(str(v).strip())
     except ValueError:
         raise UsageError(f"{v!r} is not a date (use YYYY-MM-DD)") from None
 
@@ -251,20 +296,46 @@ def _pct(d: Decimal | Fraction, unit: str, places: int = 1) -> str:
     return s + ("%" if unit == "percent" else "")
 
 
+def trajectory_step_due(b: TrajectoryBands, contract: ContractSettings, k: int) -> date:
+    """The last day of the ``k``-th of the ``steps`` equal parts of the agreed time: the day by
+    which step ``k`` of the trajectory is due (``trajectory_end`` for the last step)."""
+    assert contract.contract_start is not None and contract.trajectory_end is not None
+    span = (contract.trajectory_end - contract.contract_start).days + 1
+    return contract.contract_start + timedelta(days=-(-k * span // b.steps) - 1)
+
+
 def trajectory_target(b: TrajectoryBands, period: Period | None, contract: ContractSettings) -> tuple[Decimal, str]:
-    """The target in force for ``period``: ``minimum`` at the contract start, rising in
-    ``steps`` equal steps to ``final`` at the trajectory end."""
+    """The target in force for ``period``: the target due by the period's last day.
+
+    The agreed time runs from ``contract_start`` to ``trajectory_end`` (both days included)
+    and is cut into ``steps`` equal parts, counted in whole days. The target is ``minimum``
+    until the end of the first part and rises by ``(final - minimum) / steps`` at the end of
+    each part, so that ``final`` is due on ``trajectory_end`` and stays in force after it.
+    From 1 April 2025 to 31 March 2027 in 4 steps, step 1 is due by 30 September 2025: the
+    quarter ending 30 June 2025 is judged against the minimum, the quarter ending 30
+    September 2025 against step 1.
+    """
     start, end = contract.contract_start, contract.trajectory_end
-    if period is None or start is None or end is None or end <= start:
+    if period is None or start is None or end is None:
         return b.final, "the final target (no contract dates set)"
-    when = period.end
-    if when >= end:
-        return b.final, f"the final target (trajectory ended {end:%d %b %Y})"
-    span = (end - start).days
-    done = max(0, (when - start).days)
-    k = min(b.steps, done * b.steps // span)
+    if end <= start:
+        return b.final, f"the final target (the {contract.origin} are out of order)"
+    span = (end - start).days + 1
+    elapsed = (period.end - start).days + 1
+    k = b.steps if elapsed >= span else max(0, elapsed * b.steps // span)
     target = b.minimum + (b.final - b.minimum) * Decimal(k) / Decimal(b.steps)
-    return target.normalize(), f"step {k} of {b.steps} from {start:%d %b %Y} to {end:%d %b %Y}"
+    where = f"trajectory {start:%d %b %Y} to {end:%d %b %Y}, {contract.origin}"
+    if period.end > end:
+        how = f"the final target: the {where} has ended"
+    elif k == b.steps:
+        how = f"the final target, due by {end:%d %b %Y}; {where}"
+    elif elapsed <= 0:
+        how = f"the minimum: the period ends before the contract start; {where}"
+    elif k == 0:
+        how = f"the minimum until step 1 of {b.steps}, due by {trajectory_step_due(b, contract, 1):%d %b %Y}; {where}"
+    else:
+        how = f"step {k} of {b.steps}, due by {trajectory_step_due(b, contract, k):%d %b %Y}; {where}"
+    return target.normalize(), how
 
 
 def band_value(kpi: Kpi, value: Decimal, unit: str, *, rtype: ReturnType, period: Period | None,
@@ -309,12 +380,15 @@ def band_value(kpi: Kpi, value: Decimal, unit: str, *, rtype: ReturnType, period
         higher = b.direction == Direction.higher
         below_min = value < b.minimum if higher else value > b.minimum
         reached = value >= target_v if higher else value <= target_v
-        tt = _pct(target_v, unit)
+        # a target such as 93 1/3 (3 steps) is compared exactly and shown to 2 places
+        tt = _pct(target_v if target_v == round(target_v, 2) else round_half_away(Fraction(target_v), 2), unit)
+        worse, within, floor = ("below", "at or above", "minimum") if higher else ("above", "at or below", "maximum")
         if below_min:
-            return "red", f"{shown} is below the minimum {_pct(b.minimum, unit)}", tt
+            return "red", f"{shown} is {worse} the {floor} {_pct(b.minimum, unit)} (target in force {tt}: {how})", tt
         if reached:
             return "green", f"{shown} meets the target in force {tt} ({how})", tt
-        return "amber", f"{shown} is at or above the minimum {_pct(b.minimum, unit)} but below the target in force {tt} ({how})", tt
+        return "amber", (f"{shown} is {within} the {floor} {_pct(b.minimum, unit)} but short of the target in force "
+                         f"{tt} ({how})"), tt
     return "na", "not banded", None
 
 
@@ -428,7 +502,12 @@ def _inputs_of(comp: Any, names: set[str]) -> list[str]:
 def score_reports(fw: Framework, reports: list[ValidationReport], *, commissioner: CommissionerData | None = None,
                   contract: ContractSettings | None = None, unreadable: list[tuple[str, str]] | None = None) -> ScoreReport:
     """Score validated returns of one framework together (peers are judged within the batch)."""
-    contract = contract or ContractSettings.from_defaults(fw)
+    defaults = ContractSettings.from_defaults(fw)
+    contract = contract or defaults
+    if contract.provider_name and reports and not any(contract.applies_to(rep.data) for rep in reports):
+        named = sorted({rep.data.provider_name or rep.data.cqc_location_id or rep.file for rep in reports})
+        raise UsageError(f"the {contract.origin} are for {contract.provider_name!r}, which names none of the "
+                         f"returns scored (providers: {', '.join(named)})")
     scores: list[ReturnScore] = []
     for rep in reports:
         data: ReturnData = rep.data
@@ -448,43 +527,96 @@ def score_reports(fw: Framework, reports: list[ValidationReport], *, commissione
             else:
                 values.update(row)
         env = evaluation_env(compiled(fw, data.rtype.id), values)
+        env = caselogs.computed_env(fw, data, values) or env  # figures computed from case logs win
         for kpi in fw.kpis_for(data.rtype.id):
-            sc.kpis.append(score_kpi(fw, data, kpi, env, contract=contract, commissioner_missing=council_note))
+            sc.kpis.append(score_kpi(fw, data, kpi, env, contract=contract if contract.applies_to(data) else defaults,
+                                     commissioner_missing=council_note))
+            caselogs.explain(fw, data, kpi, sc.kpis[-1])
         scores.append(sc)
-    _band_relative(fw, scores)
+    peer_note = _band_relative(fw, scores)
+    rolling.add_rolling_results(fw, reports, scores)
     for path, reason in unreadable or []:
         scores.append(ReturnScore(path, fw.id, None, None, None, None, None, False, 0, 0, unreadable=reason))
-    return ScoreReport(fw.id, scores)
+    return ScoreReport(fw.id, scores, source_note=peer_note)
 
 
-def _band_relative(fw: Framework, scores: list[ReturnScore]) -> None:
+def peer_name(sc: ReturnScore) -> str:
+    """How a return is named in a peer list: the provider, else its CQC location ID, else the file."""
+    return sc.provider or sc.cqc_location_id or Path(sc.file).name
+
+
+def quartiles(values: list[Fraction]) -> tuple[Fraction, Fraction]:
+    """Lower and upper quartiles by the inclusive method (Excel's QUARTILE.INC), exactly."""
+    xs = sorted(values)
+
+    def at(p: Fraction) -> Fraction:
+        pos = p * (len(xs) - 1)
+        i = int(pos)
+        return xs[i] if pos == i else xs[i] + (xs[i + 1] - xs[i]) * (pos - i)
+
+    return at(Fraction(1, 4)), at(Fraction(3, 4))
+
+
+def _band_relative(fw: Framework, scores: list[ReturnScore]) -> str | None:
+    """Band each relative KPI against the valid returns for the same period (its peers).
+
+    Top quartile Green, bottom quartile Red, otherwise Amber, in the KPI's direction; a value
+    that is both (every peer tied) is Amber. A return with errors is banded against its
+    valid peers but is not one of them. Returns a note naming the peers of each period.
+    """
     groups: dict[tuple[str, str | None], list[tuple[ReturnScore, KpiResult]]] = defaultdict(list)
     for sc in scores:
         for k in sc.kpis:
             groups[(k.kpi, sc.period)].append((sc, k))
     kpis = {k.id: k for k in fw.kpis}
+    periods: dict[str | None, list[str]] = {}
     for (kid, period), members in groups.items():
-        kpi = kpis[kid]
-        if not isinstance(kpi.bands, RelativeBands):
+        kpi = kpis.get(kid)
+        if kpi is None or not isinstance(kpi.bands, RelativeBands):
             continue
-        scored = [(sc, k) for sc, k in members if isinstance(k.value, Decimal)]
-        peers = [sc.cqc_location_id or sc.provider or sc.file for sc, _ in scored]
-        for sc, k in scored:
-            k.peers = peers
-            if len(scored) < kpi.bands.min_peers:
+        b = kpi.bands
+        banded = [(sc, k) for sc, k in members if isinstance(k.value, Decimal)]
+        peers = [(sc, k) for sc, k in banded if sc.valid]
+        names = [peer_name(sc) for sc, _ in peers]
+        periods.setdefault(period, [])
+        periods[period] += [n for n in (peer_name(sc) for sc, _ in members if sc.valid) if n not in periods[period]]
+        when = period or "an unknown period"
+        where = f"{len(peers)} return{'s' if len(peers) != 1 else ''} for {when}"
+        if len(peers) < b.min_peers:
+            for _, k in banded:
+                k.peers = names
                 k.band = "na"
-                k.reason = (f"comparison only: {len(scored)} return(s) for {period} "
-                            f"(relative bands need at least {kpi.bands.min_peers})")
-                continue
-            vals = [float(x.value) for _, x in scored if isinstance(x.value, Decimal)]
-            q1, _, q3 = statistics.quantiles(vals, n=4, method="inclusive")
-            v = float(k.value) if isinstance(k.value, Decimal) else 0.0
-            higher = kpi.bands.direction == Direction.higher
+                k.reason = f"comparison only: {where} (relative bands need at least {b.min_peers})"
+            continue
+        places = fw.kpi_precision(kpi)
+        q1, q3 = quartiles([Fraction(k.value) for _, k in peers if isinstance(k.value, Decimal)])
+        unit = kpi.effective_unit()
+        lo, hi = _pct(round_half_away(q1, places + 2), unit), _pct(round_half_away(q3, places + 2), unit)
+        higher = b.direction == Direction.higher
+        for sc, k in banded:
+            assert isinstance(k.value, Decimal)
+            v = Fraction(k.value)
+            k.peers = names
+            k.target = f"Green >= {hi}, Red <= {lo}" if higher else f"Green <= {lo}, Red >= {hi}"
             top, bottom = (v >= q3, v <= q1) if higher else (v <= q1, v >= q3)
-            where = f"{len(scored)} returns for {period}"
+            outside = "" if sc.valid else " (this return has errors, so it is not one of them)"
+            upper, lower = f"the upper quartile {hi}", f"the lower quartile {lo}"
             if top and not bottom:
-                k.band, k.reason = "green", f"top quartile of {where} ({'>=' if higher else '<='} {q3 if higher else q1:g})"
+                edge = f"at or above {upper}" if higher else f"at or below {lower} (lower is better)"
+                k.band, k.reason = "green", f"top quartile of {where}{outside}: {k.display} is {edge}"
             elif bottom and not top:
-                k.band, k.reason = "red", f"bottom quartile of {where} ({'<=' if higher else '>='} {q1 if higher else q3:g})"
+                edge = f"at or below {lower}" if higher else f"at or above {upper} (lower is better)"
+                k.band, k.reason = "red", f"bottom quartile of {where}{outside}: {k.display} is {edge}"
+            elif top and bottom:
+                k.band, k.reason = "amber", f"middle of {where}{outside}: {k.display} is both quartiles (tied values)"
             else:
-                k.band, k.reason = "amber", f"middle half of {where} (quartiles {q1:g} to {q3:g})"
+                k.band, k.reason = "amber", (f"middle half of {where}{outside}: {k.display} is between "
+                                             f"the quartiles {lo} and {hi}")
+            k.critical_failure = kpi.critical and k.band == "red"
+    if not periods:
+        return None
+    lines = [f"Relative bands compare the valid returns for the same period ({fw.id}):"]
+    for period, names in sorted(periods.items(), key=lambda x: str(x[0])):
+        lines.append(f"  {period or 'unknown period'}: {len(names)} return{'s' if len(names) != 1 else ''}: "
+                     f"{', '.join(names) or 'none'}")
+    return "\n".join(lines)

@@ -50,9 +50,11 @@ from carekpi.model import (
     MetBands,
     NoBands,
     RangeBands,
+    RelativeBands,
     ReturnType,
     Source,
     ThresholdBands,
+    TrajectoryBands,
 )
 
 META_SHEET = "_carekpi"
@@ -81,6 +83,9 @@ WHITE_BOLD = Font(bold=True, color="FFFFFF")
 FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
 COL_REF, COL_LABEL, COL_VALUE, COL_DEF, COL_WHY = 1, 2, 3, 4, 5
+#: band cell text where the band needs what only scoring knows (contract dates, peers)
+TRAJECTORY_PENDING = "Amber or Green: scored against the target in force"
+RELATIVE_PENDING = "Compared with other providers when scored"
 VALUE_COLUMN = get_column_letter(COL_VALUE)
 
 
@@ -234,9 +239,16 @@ def kpi_band_formula(fw: Framework, rtype: ReturnType, kpi: Kpi) -> str | None:
             label = "n/a" if band == "na" else band.capitalize()
             out = f'IF({v}="{answer}","{label}",{out})'
         return f'IF({v}="","",{out})'
-    if isinstance(b, NoBands):
-        return None
-    return None  # trajectory and relative bands need the contract or the peers: banded when scored
+    if isinstance(b, TrajectoryBands):
+        # The target in force depends on the contract's dates, which the workbook does not
+        # know; but it is never below the minimum nor beyond the final target, so Red and
+        # (at the final target) Green are exact here. In between, carekpi decides when scored.
+        worse, best = ("<", ">=") if b.direction == Direction.higher else (">", "<=")
+        return (f'IF(ISNUMBER({v}),IF({v}{worse}{_num(b.minimum)},"Red",IF({v}{best}{_num(b.final)},"Green",'
+                f'"{TRAJECTORY_PENDING}")),{blank})')
+    if isinstance(b, RelativeBands):
+        return f'IF(ISNUMBER({v}),"{RELATIVE_PENDING}",{blank})'
+    return None  # management information: not banded
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -499,7 +511,12 @@ class _Writer:
         ws.cell(row=1, column=1, value=table.label).font = TITLE
         if table.description:
             ws.cell(row=2, column=1, value=table.description)
-        ws.cell(row=3, column=1, value=f"One row per case, at most {table.max_rows} rows. Use case references, never names.")
+        how = f"One row per case, at most {table.max_rows} rows. Use case references, never names."
+        if table.computes is not None:
+            checked = [self.comp.items[i].label for i in (table.computes.total, table.computes.declared) if i]
+            how += (f" carekpi counts working days from these dates itself (weekends and England and Wales bank "
+                    f"holidays excluded) and checks: {'; '.join(checked)}.")
+        ws.cell(row=3, column=1, value=how)
         for i, col in enumerate(table.columns, start=1):
             c = ws.cell(row=4, column=i, value=col.label)
             c.font = WHITE_BOLD
@@ -515,6 +532,8 @@ class _Writer:
                 cell.protection = Protection(locked=False)
                 if col.type == FieldType.date:
                     cell.number_format = "dd/mm/yyyy"
+                elif col.reference:
+                    cell.number_format = "@"  # references keep their leading zeros
         last = get_column_letter(len(table.columns))
         ref = f"{quote_sheetname(ws.title)}!$A$5:${last}${4 + table.max_rows}"
         self.wb.defined_names[table.id] = DefinedName(table.id, attr_text=ref)
@@ -602,6 +621,13 @@ def _describe_bands(kpi: Kpi) -> str:
         return ", ".join(f"{k}: {v.capitalize()}" for k, v in b.map.items())
     if isinstance(b, NoBands):
         return "Management information: not banded"
+    if isinstance(b, TrajectoryBands):
+        return (f"Red beyond the minimum {_num(b.minimum)}; the target rises from {_num(b.minimum)} to "
+                f"{_num(b.final)} in {b.steps} steps between the contract dates: Green at the target in force, "
+                "otherwise Amber")
+    if isinstance(b, RelativeBands):
+        return (f"Compared with the other providers' returns for the period (at least {b.min_peers}): top quartile "
+                f"Green, bottom quartile Red, otherwise Amber ({b.direction.value} is better)")
     return b.scheme
 
 
@@ -610,8 +636,17 @@ def build_template(fw: Framework, return_id: str | None = None) -> tuple[Workboo
     return _Writer(fw, rtype).build()
 
 
+_LAYOUTS: dict[tuple[int, str | None], tuple[Framework, Layout]] = {}
+
+
 def template_layout(fw: Framework, return_id: str | None = None) -> Layout:
-    return build_template(fw, return_id)[1]
+    """The template's layout (cached per loaded framework: validating a batch builds it once)."""
+    key = (id(fw), return_id)
+    hit = _LAYOUTS.get(key)
+    if hit is None or hit[0] is not fw:
+        hit = (fw, build_template(fw, return_id)[1])
+        _LAYOUTS[key] = hit
+    return hit[1]
 
 
 _CORE_TIME = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")

@@ -9,7 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from carekpi.coerce import Coerced, coerce
+from carekpi.coerce import Coerced, Note, coerce
 from carekpi.cover import cover_items, service_item_id
 from carekpi.errors import UsageError
 from carekpi.expr import Expression, to_number
@@ -37,6 +37,8 @@ class ReturnData:
     provider_name: str | None = None
     cqc_location_id: str | None = None
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: declared items as computed from case logs (carekpi.caselogs.ComputedFigure by item id)
+    computed: dict[str, Any] = field(default_factory=dict)
 
     def applies(self, applies_to: list[str] | None) -> bool:
         if not applies_to or self.services is None:
@@ -95,6 +97,10 @@ def rule_message(rule: CompiledRule, env: dict[str, Any], labels: dict[str, str]
     return f"rule {rule.id} is not met: {describe(rule.check, labels)}"
 
 
+class ReturnTypeMismatch(UsageError):
+    """The workbook's template was made for another return type than the one asked for."""
+
+
 class _Checker:
     def __init__(self, content: WorkbookContent, fw: Framework, rtype: ReturnType, today: date):
         self.content = content
@@ -105,6 +111,8 @@ class _Checker:
         self.findings: list[Finding] = []
         self.data = ReturnData(fw, rtype, content.path)
         self.labels: dict[str, str] = {}
+        #: why this version of the framework was chosen (for V002)
+        self.version_basis = "the version in force now"
 
     def add(self, code: str, severity: str, message: str, *, item: str | None = None,
             raw: RawCell | None = None, rule: str | None = None) -> None:
@@ -140,7 +148,9 @@ class _Checker:
         version = meta.get("framework_version")
         if version and version != self.fw.version:
             self.add("V002", "warning", f"the workbook was made from the {self.fw.id} template version {version}; "
-                                        f"it is validated against version {self.fw.version}, in force now")
+                                        f"it is validated against version {self.fw.version} (in force from "
+                                        f"{self.fw.effective_from:%d %B %Y}), {self.version_basis}: use the "
+                                        f"version {self.fw.version} template")
         elif meta.get("fingerprint"):
             from carekpi.template import template_layout
 
@@ -200,9 +210,11 @@ class _Checker:
             if raw is None:
                 continue
             if raw.data_type == "formula-uncached":
-                self.add("V108", "error", f"{item.label}: the formula {raw.formula} has no calculated value "
-                                          "(open the workbook in Excel, let it calculate, and save)", item=item.id)
-                out[item.id] = Coerced(None)
+                why = (f"the formula {raw.formula} has no calculated value "
+                       "(open the workbook in Excel, let it calculate, and save)")
+                self.add("V108", "error", f"{item.label}: {why}", item=item.id)
+                # carry the error, so the cell is not also reported as missing (V101 / V301)
+                out[item.id] = Coerced(None, (Note("V108", "error", why),))
                 continue
             c = coerce(item, raw.value, number_format=raw.number_format, data_type=raw.data_type)
             for note in c.notes:
@@ -302,6 +314,9 @@ class _Checker:
                     rec[col.id] = c.value
                 parsed.append(rec)
             self.data.tables[table.id] = parsed
+            from carekpi.caselogs import check_case_log
+
+            check_case_log(self, table, parsed)
 
     # -- rules ------------------------------------------------------------------------------
     def check_rules(self) -> None:
@@ -338,19 +353,53 @@ def validate_file(path: str | Path, *, framework: Framework | str | None = None,
     """Validate one workbook. Raises UnreadableWorkbook (file) or UsageError (wrong framework...)."""
     content = open_workbook(path)
     fw = _resolve_framework(content, framework, frameworks_dirs)
-    rid = return_id or content.meta.get("return_type") or fw.returns[0].id
+    made_for = content.meta.get("return_type")
+    if return_id and made_for and made_for != return_id:
+        raise ReturnTypeMismatch(f"{path} is a {made_for} return (so its template says), not {return_id}: "
+                                 f"validate it without --return, or with --return {made_for}")
+    rid = return_id or made_for or fw.returns[0].id
     try:
         rtype = fw.return_type(rid)
     except KeyError:
         known = ", ".join(r.id for r in fw.returns)
         raise UsageError(f"framework {fw.id} has no return type {rid!r} (it has: {known})") from None
+    fw, rtype, basis = _version_for_period(content, fw, rtype, framework, frameworks_dirs)
     checker = _Checker(content, fw, rtype, today or date.today())
+    checker.version_basis = basis
     data = checker.run()
     return ValidationReport(
         file=str(path), framework=fw.id, framework_version=fw.version, return_type=rtype.id,
         provider=data.provider_name, cqc_location_id=data.cqc_location_id,
         period=data.period.key if data.period else None, findings=checker.findings, data=data,
     )
+
+
+def _version_for_period(content: WorkbookContent, fw: Framework, rtype: ReturnType, framework: Framework | str | None,
+                        dirs: list[Path] | None) -> tuple[Framework, ReturnType, str]:
+    """The version of ``fw`` in force on the first day of the return's reporting period.
+
+    A framework given as a loaded object or as a path to a YAML file is used as it is. The
+    period is read from the cover sheet before the return is checked; when it cannot be read
+    (or no version was in force then) the current version is kept.
+    """
+    if isinstance(framework, Framework) or (isinstance(framework, str) and framework.endswith((".yaml", ".yml"))):
+        return fw, rtype, "the version asked for"
+    from carekpi.reader import find_named_cell
+
+    item = next((i for i in cover_items(fw, rtype) if i.id == "reporting_period"), None)
+    raw = find_named_cell(content, "reporting_period")
+    if item is None or raw is None or raw.formula:
+        return fw, rtype, "the version in force now"
+    day = coerce(item, raw.value, number_format=raw.number_format, data_type=raw.data_type).value
+    if not isinstance(day, date):
+        return fw, rtype, "the version in force now"
+    period = period_for(rtype, day)
+    try:
+        chosen = find_framework(fw.id, dirs, at=period.start)
+        chosen_rtype = chosen.return_type(rtype.id)
+    except (UsageError, KeyError):
+        return fw, rtype, "the version in force now"
+    return chosen, chosen_rtype, f"the version in force for {period.label}"
 
 
 def _resolve_framework(content: WorkbookContent, framework: Framework | str | None,

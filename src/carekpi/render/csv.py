@@ -9,13 +9,18 @@ from typing import Any
 from carekpi.findings import ValidationReport
 from carekpi.render.base import Renderer
 from carekpi.safety import csv_safe
-from carekpi.scoring import ScoreReport
+from carekpi.scoring import KpiResult, ScoreReport
 
 SCORE_COLUMNS = [
     "file", "provider", "cqc_location_id", "period", "return_valid", "kpi", "ref", "label", "numerator",
-    "denominator", "value", "display", "target", "band", "reason", "critical", "critical_failure",
+    "denominator", "value", "display", "target", "band", "reason", "critical", "critical_failure", "consequences",
 ]
 FINDING_COLUMNS = ["file", "code", "severity", "field", "sheet", "cell", "message"]
+
+
+def consequences_text(k: KpiResult) -> str:
+    """The KPI's range of potential consequences, for a result that is not Green (Amber or Red)."""
+    return "; ".join(k.consequences) if k.band in ("amber", "red") else ""
 
 
 def _write(rows: list[list[Any]]) -> str:
@@ -42,12 +47,14 @@ class CsvRenderer(Renderer):
         rows: list[list[Any]] = [SCORE_COLUMNS]
         for r in report.returns:
             if r.unreadable:
-                rows.append([r.file, "", "", "", "unreadable", "", "", "", "", "", "", "", "", "", r.unreadable, "", ""])
+                row: list[Any] = [""] * len(SCORE_COLUMNS)
+                row[0], row[4], row[SCORE_COLUMNS.index("reason")] = r.file, "unreadable", r.unreadable
+                rows.append(row)
                 continue
             for k in r.kpis:
                 d = k.to_dict()
                 rows.append([r.file, r.provider, r.cqc_location_id, r.period, "yes" if r.valid else "no",
                              k.kpi, k.ref, k.label, d["numerator"], d["denominator"], d["value"], k.display,
                              k.target, k.band, k.reason, "yes" if k.critical else "no",
-                             "yes" if k.critical_failure else "no"])
+                             "yes" if k.critical_failure else "no", consequences_text(k)])
         return _write(rows)

@@ -1,4 +1,9 @@
-"""GitHub Actions workflow annotations (``::error file=...::message``)."""
+"""GitHub Actions workflow annotations (``::error file=...,line=...::message``).
+
+Lint problems point at the framework file and YAML line, so GitHub shows them on the line
+in a pull request. Validation findings point at the workbook (a binary file has no lines):
+the annotation's title carries the code and the sheet and cell, and so does the message.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,16 @@ def _prop(s: str) -> str:
     return _data(s).replace(":", "%3A").replace(",", "%2C")
 
 
+def annotation(level: str, message: str, *, file: str, line: int | None = None, title: str | None = None) -> str:
+    """One workflow command line (without the newline)."""
+    props = [f"file={_prop(file)}"]
+    if line:
+        props.append(f"line={line}")
+    if title:
+        props.append(f"title={_prop(title)}")
+    return f"::{level} {','.join(props)}::{_data(message)}"
+
+
 class GithubRenderer(Renderer):
     name = "github"
 
@@ -24,15 +39,14 @@ class GithubRenderer(Renderer):
         lines = []
         for rep in reports:
             if rep.unreadable:
-                lines.append(f"::error file={_prop(rep.file)},title=unreadable::{_data(rep.unreadable)}")
+                lines.append(annotation("error", rep.unreadable, file=rep.file, title="unreadable"))
             for f in rep.sorted_findings():
-                where = f"{f.sheet}!{f.cell}: " if f.sheet and f.cell else ""
-                lines.append(f"::{LEVEL[f.severity]} file={_prop(rep.file)},title={_prop(f.code)}::{_data(where + f.message)}")
+                where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else ""
+                title = f"{f.code} {where}" if where else f.code
+                message = f"{where}: {f.message}" if where else f.message
+                lines.append(annotation(LEVEL[f.severity], message, file=rep.file, title=title))
         return "".join(line + "\n" for line in lines)
 
     def lint(self, problems: list[FrameworkProblem], files: list[str]) -> str:
-        lines = []
-        for p in problems:
-            line = f",line={p.line}" if p.line else ""
-            lines.append(f"::error file={_prop(p.file)}{line},title={_prop(p.code)}::{_data(p.message)}")
+        lines = [annotation("error", p.message, file=p.file, line=p.line, title=p.code) for p in problems]
         return "".join(line + "\n" for line in lines)

@@ -1,9 +1,17 @@
-"""SARIF 2.1.0 for code-scanning tools."""
+"""SARIF 2.1.0 for code-scanning tools (GitHub code scanning, Azure DevOps, IDE viewers).
+
+One run with carekpi as the driver; its ``rules`` are the codes used, each with its
+description; every result names its rule (``ruleId`` and ``ruleIndex``) and the artifact.
+Lint problems carry a region with the YAML line. A workbook has no lines, so a validation
+finding names the sheet and cell as a logical location (``Sheet!C12``) and in its message.
+"""
 
 from __future__ import annotations
 
 import json
+from pathlib import PurePath
 from typing import Any
+from urllib.parse import quote
 
 from carekpi import __version__
 from carekpi.errors import FrameworkProblem
@@ -11,23 +19,39 @@ from carekpi.findings import CODES, ValidationReport
 from carekpi.loader import FRAMEWORK_CODES
 from carekpi.render.base import Renderer
 
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+UNREADABLE = "unreadable"
 
 
-def _log(rules: dict[str, str], results: list[dict[str, Any]]) -> str:
+def artifact_uri(path: str) -> str:
+    """A file name as a SARIF URI: relative paths stay relative (forward slashes), absolute
+    ones become ``file://`` URIs."""
+    p = PurePath(path)
+    if p.is_absolute():
+        return p.as_uri()
+    return quote(p.as_posix(), safe="/-._~")
+
+
+def _log(descriptions: dict[str, str], results: list[dict[str, Any]]) -> str:
     used = sorted({r["ruleId"] for r in results})
+    index = {code: i for i, code in enumerate(used)}
+    for r in results:
+        r["ruleIndex"] = index[r["ruleId"]]
+    rules = [{"id": c, "name": c, "shortDescription": {"text": descriptions.get(c, c)}} for c in used]
     doc = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {
                 "name": "carekpi", "version": __version__, "informationUri": "https://pypi.org/project/carekpi/",
-                "rules": [{"id": c, "shortDescription": {"text": rules.get(c, c)}} for c in used],
+                "rules": rules,
             }},
+            "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 class SarifRenderer(Renderer):
@@ -36,21 +60,33 @@ class SarifRenderer(Renderer):
     def lint(self, problems: list[FrameworkProblem], files: list[str]) -> str:
         results = []
         for p in problems:
-            region = {"startLine": p.line} if p.line else {}
-            loc: dict[str, Any] = {"artifactLocation": {"uri": p.file}}
-            if region:
-                loc["region"] = region
+            loc: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(p.file)}}
+            if p.line:
+                loc["region"] = {"startLine": p.line}
             results.append({"ruleId": p.code, "level": "error", "message": {"text": p.message},
                             "locations": [{"physicalLocation": loc}]})
         return _log(FRAMEWORK_CODES, results)
 
     def validation(self, reports: list[ValidationReport]) -> str:
-        results = []
+        results: list[dict[str, Any]] = []
         for rep in reports:
+            artifact = {"physicalLocation": {"artifactLocation": {"uri": artifact_uri(rep.file)}}}
+            if rep.unreadable:
+                results.append({"ruleId": UNREADABLE, "level": "error", "message": {"text": rep.unreadable},
+                                "locations": [artifact]})
             for f in rep.sorted_findings():
-                where = f"{f.sheet}!{f.cell}: " if f.sheet and f.cell else ""
-                results.append({
-                    "ruleId": f.code, "level": LEVEL[f.severity], "message": {"text": where + f.message},
-                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": rep.file}}}],
-                })
-        return _log(CODES, results)
+                location: dict[str, Any] = {"physicalLocation": artifact["physicalLocation"]}
+                where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else ""
+                if where:
+                    location["logicalLocations"] = [{"name": f.cell, "fullyQualifiedName": where}]
+                result: dict[str, Any] = {
+                    "ruleId": f.code, "level": LEVEL[f.severity],
+                    "message": {"text": f"{where}: {f.message}" if where else f.message},
+                    "locations": [location],
+                }
+                props = {k: v for k, v in (("sheet", f.sheet), ("cell", f.cell), ("field", f.field),
+                                           ("rule", f.rule)) if v}
+                if props:
+                    result["properties"] = props
+                results.append(result)
+        return _log({**CODES, UNREADABLE: "workbook cannot be read"}, results)

@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from carekpi.render.base import Renderer
-from carekpi.render.csv import SCORE_COLUMNS
+from carekpi.render.csv import SCORE_COLUMNS, consequences_text
 from carekpi.safety import set_cell_text
 from carekpi.scoring import ScoreReport
 
@@ -38,7 +38,8 @@ class XlsxRenderer(Renderer):
                 d = k.to_dict()
                 values = [r.file, r.provider, r.cqc_location_id, r.period, "yes" if r.valid else "no", k.kpi, k.ref,
                           k.label, d["numerator"], d["denominator"], d["value"], k.display, k.target, k.band,
-                          k.reason, "yes" if k.critical else "no", "yes" if k.critical_failure else "no"]
+                          k.reason, "yes" if k.critical else "no", "yes" if k.critical_failure else "no",
+                          consequences_text(k) or None]
                 for col, v in enumerate(values, start=1):
                     cell = ws.cell(row=row, column=col)
                     if isinstance(v, (int, float)) and not isinstance(v, bool):
