@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import stat
-import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-if importlib.util.find_spec("carekpi") is None:  # running from a checkout without install
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from carekpi import atomic  # noqa: E402
-from carekpi.atomic import atomic_path, atomic_write_bytes, atomic_write_text  # noqa: E402
+from carekpi import atomic
+from carekpi.atomic import atomic_path, atomic_write_bytes, atomic_write_text
 
 
 def _leftovers(directory: Path, keep: set[str]) -> list[str]:

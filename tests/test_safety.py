@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
-import sys
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,10 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-if importlib.util.find_spec("carekpi") is None:  # running from a checkout without install
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from carekpi.safety import FORMULA_TRIGGERS, csv_safe, html_escape, set_cell_text  # noqa: E402
+from carekpi.safety import FORMULA_TRIGGERS, csv_safe, html_escape, set_cell_text
 
 DANGEROUS = [
     "=1+1",
@@ -44,9 +39,7 @@ def test_csv_safe_leaves_harmless_strings(text: str) -> None:
     assert csv_safe(text) == text
 
 
-@pytest.mark.parametrize(
-    "value", [-1, -2.5, 0, 3, Decimal("-1.50"), float("-inf"), True, None, date(2024, 1, 1)]
-)
+@pytest.mark.parametrize("value", [-1, -2.5, 0, 3, Decimal("-1.50"), float("-inf"), True, None, date(2024, 1, 1)])
 def test_csv_safe_leaves_non_strings_unchanged(value: object) -> None:
     out = csv_safe(value)
     assert out is value or out == value
@@ -83,10 +76,7 @@ def _round_trip(tmp_path: Path, values: list[object]) -> list[tuple[object, str]
     wb.save(path)
     back = openpyxl.load_workbook(path).active
     assert back is not None
-    return [
-        (back.cell(row=r, column=1).value, back.cell(row=r, column=1).data_type)
-        for r in range(1, len(values) + 1)
-    ]
+    return [(back.cell(row=r, column=1).value, back.cell(row=r, column=1).data_type) for r in range(1, len(values) + 1)]
 
 
 def test_set_cell_text_keeps_formula_like_text_as_text(tmp_path: Path) -> None:

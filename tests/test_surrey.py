@@ -92,18 +92,20 @@ def _passes(rule: str, changes: dict[str, Any], **kw: Any) -> Case:
 
 RULE_CASES = [
     _fails("recipient_24h_within_recipient_cancellations", {"calls_cancelled_recipient_24h": 101},
-           "calls_cancelled_recipient_24h"),
+           "calls_cancelled_recipient_24h", bands={"successful_calls": "na"}),
     _passes("recipient_24h_within_recipient_cancellations", {"calls_cancelled_recipient_24h": 100}),
     _fails("call_outcomes_within_total", {"calls_total": 199}, "calls_late",
-           bands={"successful_calls": "red"}),
+           bands={"successful_calls": "na"}),
     _passes("call_outcomes_within_total", {"calls_total": 200}, bands={"successful_calls": "red"},
             shown={"successful_calls": "0.0%"}),
-    _fails("restarts_taken_within_offered", {"restarts_taken": 11}, "restarts_taken"),
+    _fails("restarts_taken_within_offered", {"restarts_taken": 11}, "restarts_taken",
+           bands={"successful_restarts": "na"}),
     _passes("restarts_taken_within_offered", {"restarts_taken": 10}, shown={"successful_restarts": "100.0%"}),
-    _fails("care_certificates_within_staff", {"staff_care_certificate": 101}, "staff_care_certificate"),
+    _fails("care_certificates_within_staff", {"staff_care_certificate": 101}, "staff_care_certificate",
+           bands={"care_certificate": "na"}),
     _passes("care_certificates_within_staff", {"staff_care_certificate": 100}, shown={"care_certificate": "100.0%"}),
     _fails("new_staff_within_staff", {"staff_new_direct_care": 99, "staff_new_back_office": 2},
-           "staff_new_direct_care"),
+           "staff_new_direct_care", bands={"care_certificate": "na"}),
     _passes("new_staff_within_staff", {"staff_new_direct_care": 99, "staff_new_back_office": 1}),
     _fails("orientation_completed_within_eligible", {"staff_orientation_completed": 6}, "staff_orientation_completed"),
     _passes("orientation_completed_within_eligible", {"staff_orientation_eligible": 6,
@@ -478,3 +480,13 @@ def test_filling_by_name_writes_the_named_cell(surrey: Framework) -> None:
     wb = openpyxl.load_workbook(io.BytesIO(data))
     assert wb["KPI 1-3"]["C8"].value == 1234
     assert wb["Cover"]["C7"].data_type == "s"
+
+
+def test_a_kpi_whose_inputs_break_a_rule_is_not_banded(surrey: Framework, make_return: Callable[..., Path]) -> None:
+    """11 restarts taken of 10 offered would be 110% Green; carekpi shows the figure but no band."""
+    path = make_return(surrey, {**SURREY_CLEAN, "restarts_taken": 11})
+    report = validate_file(path, today=TODAY)
+    [kpi] = [k for k in score_reports(surrey, [report]).returns[0].kpis if k.kpi == "successful_restarts"]
+    assert (kpi.display, kpi.band) == ("110.0%", "na")
+    assert kpi.reason == ("not banded: Total number of eligible restarts taken on (same provider) has an error "
+                          "(V201) in this return; correct the return and score it again")

@@ -1,23 +1,40 @@
 """Turn what people type into typed values, saying what was corrected.
 
 Every accepted correction (a number stored as text, ``'1,234'``, ``'95%'``, a UK date
-typed as text, ``Y`` for Yes...) returns the value *and* a warning, so nothing is
-silently reinterpreted. Values that cannot be read return an error and ``None``.
+typed as text, ``Y`` for Yes...) returns the value *and* a warning (V103) that the
+validator attaches to the item's sheet and cell, so nothing is silently reinterpreted.
+Values that cannot be read return an error and ``None``; nothing here raises.
 
 Documented rules (README, "How values are read"):
 
-* Spaces, non-breaking spaces and zero-width characters around text are ignored.
-* Numbers typed as text are read (``'12 '``, ``'1,234'``, ``'£1,234.50'``) with a warning.
-* ``-``, ``n/a``, ``na`` and blank mean "nothing": an error where the item is required.
-* Percentages: a cell formatted as a percentage holds a fraction (0.95 shows as 95%);
-  ``'95%'`` typed as text is 95%; otherwise a number from 0 to 1 with a fractional part
-  is read as a fraction (0.95 → 95%) with a warning, and any other number is the
-  percentage itself (95 → 95%).
-* Dates: real dates; Excel serial numbers (with a warning); UK dates typed as text
-  (``31/03/2026``, ``31-03-2026``, ``2026-03-31``, ``31 March 2026``, ``March 2026``)
-  with a warning. Day first, always.
+* Spaces, non-breaking spaces and zero-width characters around a value are ignored
+  (``' Yes\u00a0'`` is ``Yes``, ``'Test Care Ltd '`` is ``Test Care Ltd``); that alone is
+  not a correction, so it gives no warning.
+* ``-``, ``--``, en and em dashes, ``n/a``, ``na``, ``n.a.``, ``not applicable``, a blank cell
+  and a cell of spaces mean "nothing": an error (V101) where the item is required, and
+  for figures the message suggests typing 0.
+* An Excel error (``#DIV/0!``, ``#N/A``, ``#REF!``...), as a cell value or typed as text, is
+  an error (V107). A formula is read for the value Excel last calculated; a formula
+  without one is an error (V108), never read as blank.
+* Numbers typed as text are read (``'12'``, ``'12 '``, ``'1,234'``, ``'£1,234.50'``) with a
+  warning. Other text (``'12 calls'``, ``'1.234,5'``, ``'1e3'``), TRUE/FALSE and dates are
+  not numbers (V102). Counts and whole numbers refuse fractions (V105); each item's
+  minimum and maximum apply (V104). Numbers of 10^15 or more (beyond the 15 digits Excel
+  keeps) and infinities are refused, never computed with.
+* Percentages: a cell formatted as a percentage holds a fraction (0.95 shows as 95%, no
+  warning); ``'95%'`` typed as text is 95% (warning); otherwise a number from 0 to 1 with
+  a fractional part, as a number or typed as text, is read as a fraction (0.95 → 95%)
+  with a warning, and any other number is the percentage itself (95 → 95%, 1 → 1%).
+* Dates: real dates; Excel serial numbers (``46112`` → 31/03/2026, with a warning); UK
+  dates typed as text (``31/03/2026``, ``31-03-26``, ``31.03.2026``, ``2026-03-31``,
+  ``31 March 2026``, ``31st Mar 2026``, ``March 2026``) with a warning. Day first, always:
+  ``03/04/2026`` is 3 April.
 * Yes/No: ``Yes``/``No`` (``Partial`` where offered); ``Y``, ``yes``, ``TRUE``, ``1``,
-  ``N``, ``FALSE``, ``0`` are accepted with a warning.
+  ``N``, ``FALSE``, ``0``, and Excel's TRUE/FALSE, are accepted with a warning.
+* Choices: an answer differing from an allowed one only in capitals or spacing is
+  accepted as that answer, with a warning.
+* Text items take any value: numbers as typed (12.0 as ``12``), dates as ``YYYY-MM-DD``.
+* Text quoted back in a message is cut to 60 characters.
 """
 
 from __future__ import annotations
@@ -44,6 +61,8 @@ _MONTHS = {m.lower(): i for i, m in enumerate(
 _MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
 _MONTHS["sept"] = 9
 EXCEL_EPOCH = datetime(1899, 12, 30)
+#: numbers this large (beyond the 15 digits Excel keeps) are refused, never computed with
+TOO_LARGE = Decimal(10) ** 15
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,11 @@ class Coerced:
 
 def clean_text(s: str) -> str:
     return s.translate(_INVISIBLE).strip()
+
+
+def _q(text: str, limit: int = 60) -> str:
+    """``text`` quoted for a message, shortened so a long cell cannot swamp the report."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def _warn(message: str) -> Note:
@@ -166,6 +190,10 @@ def _coerce_number(item: ItemField, raw: Any, number_format: str) -> Coerced:
         return Coerced(None, (_err("V102", f"{_fmt(raw)!s} is not a number"),))
     if isinstance(raw, (int, float, Decimal)):
         value = _as_decimal(raw)
+        if not value.is_finite():  # 1E999 in the file is read as infinity
+            return Coerced(None, (_err("V102", f"{_fmt(raw)} is not a number"),))
+        if abs(value) >= TOO_LARGE:
+            return Coerced(None, (_err("V104", f"{value:.3E} is too large for a figure in a return"),))
         if t == FieldType.percentage:
             if "%" in (number_format or ""):
                 value = value * 100
@@ -179,11 +207,20 @@ def _coerce_number(item: ItemField, raw: Any, number_format: str) -> Coerced:
         if parsed is None:
             what = {FieldType.count: "a whole number", FieldType.integer: "a whole number",
                     FieldType.money: "an amount of money"}.get(t, "a number")
-            return Coerced(None, (_err("V102", f"{text!r} is not {what}"),))
+            return Coerced(None, (_err("V102", f"{_q(text)} is not {what}"),))
         value = parsed
+        if abs(value) >= TOO_LARGE:
+            return Coerced(None, (_err("V104", f"{value:.3E} is too large for a figure in a return"),))
         if pct and t != FieldType.percentage:
-            return Coerced(None, (_err("V102", f"{text!r} is a percentage; this item is a {t.value}"),))
-        notes.append(_warn(f"{str(raw)!r} was typed as text; read as the number {_fmt(_tidy(value))}"))
+            return Coerced(None, (_err("V102", f"{_q(text)} is a percentage; this item is a {t.value}"),))
+        if t == FieldType.percentage and not pct and 0 < value < 1:
+            # the fraction rule applies to '0.95' typed as text just as to the number 0.95
+            value = value * 100
+            notes.append(_warn(f"{_q(str(raw))} was typed as text; read as the fraction {_fmt(parsed)}, "
+                               f"{_fmt(_tidy(value))}%: type 95 or 95% for 95 per cent"))
+        else:
+            shown = f"{_fmt(_tidy(value))}%" if t == FieldType.percentage else f"the number {_fmt(_tidy(value))}"
+            notes.append(_warn(f"{_q(str(raw))} was typed as text; read as {shown}"))
     if t in (FieldType.count, FieldType.integer) and value != value.to_integral_value():
         return Coerced(None, (*notes, _err("V105", f"{_fmt(value.normalize())} is not a whole number")))
     lo, hi = item.bounds()
@@ -207,8 +244,8 @@ def _coerce_date(raw: Any, number_format: str) -> Coerced:
     text = clean_text(str(raw))
     d = parse_date_text(text)
     if d is None:
-        return Coerced(None, (_err("V102", f"{text!r} is not a date; type it as dd/mm/yyyy"),))
-    return Coerced(d, (_warn(f"{str(raw)!r} was typed as text; read as the date {d:%d/%m/%Y}"),))
+        return Coerced(None, (_err("V102", f"{_q(text)} is not a date; type it as dd/mm/yyyy"),))
+    return Coerced(d, (_warn(f"{_q(str(raw))} was typed as text; read as the date {d:%d/%m/%Y}"),))
 
 
 def _coerce_yes_no(item: ItemField, raw: Any) -> Coerced:
@@ -228,8 +265,8 @@ def _coerce_yes_no(item: ItemField, raw: Any) -> Coerced:
     elif low in _PARTIAL and "Partial" in choices:
         answer = "Partial"
     if answer is None or answer not in choices:
-        return Coerced(None, (_err("V106", f"{text!r} is not one of {', '.join(choices)}"),))
-    return Coerced(answer, (_warn(f"{text!r} read as {answer}"),))
+        return Coerced(None, (_err("V106", f"{_q(text)} is not one of {', '.join(choices)}"),))
+    return Coerced(answer, (_warn(f"{_q(text)} read as {answer}"),))
 
 
 def _coerce_choice(item: ItemField, raw: Any) -> Coerced:
@@ -240,5 +277,5 @@ def _coerce_choice(item: ItemField, raw: Any) -> Coerced:
     folded = {re.sub(r"\s+", " ", c).casefold(): c for c in choices}
     key = re.sub(r"\s+", " ", text).casefold()
     if key in folded:
-        return Coerced(folded[key], (_warn(f"{text!r} read as {folded[key]!r}"),))
-    return Coerced(None, (_err("V106", f"{text!r} is not one of: {', '.join(choices)}"),))
+        return Coerced(folded[key], (_warn(f"{_q(text)} read as {folded[key]!r}"),))
+    return Coerced(None, (_err("V106", f"{_q(text)} is not one of: {', '.join(choices)}"),))

@@ -25,6 +25,7 @@ import tempfile
 import xml.parsers.expat
 import zipfile
 import zlib
+from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,8 +67,11 @@ MAX_XML_PROLOG_BYTES = 1024 * 1024
 XML_RAW_SCAN_BYTES = 64 * 1024
 #: Largest package part ([Content_Types].xml, .rels) parsed whole into memory.
 MAX_PACKAGE_XML_BYTES = 4 * 1024 * 1024
-#: Largest xl/workbook.xml (sheet list, defined names) accepted.
-MAX_WORKBOOK_XML_BYTES = 20 * 1024 * 1024
+#: Largest XML part that openpyxl parses whole into an ElementTree (workbook.xml,
+#: styles, comments, charts, drawings, pivot caches...; everything except
+#: worksheets and shared strings, which it streams). A dense 10 MB part costs
+#: openpyxl up to ~300 MB; a genuine one is well under 1 MB.
+MAX_DOM_PART_BYTES = 10 * 1024 * 1024
 #: Most sheets a workbook may declare.
 MAX_SHEETS = 200
 #: Most cells, rows and shared-string entries across all sheets. openpyxl's
@@ -79,6 +83,11 @@ MAX_CELLS = 1_000_000
 #: load creates one object per covered cell (a merge of A1:XFD1048576 would be
 #: 17 billion), so these are capped separately and much lower.
 MAX_RANGE_CELLS = 100_000
+#: Most merged ranges across all sheets (openpyxl spends ~0.2 ms on each).
+MAX_MERGED_RANGES = 5_000
+#: Most (hyperlinks inside merged cells) x (merged ranges) on one sheet: openpyxl
+#: searches every merged range for each such link (~10 us per step).
+MAX_LINK_MERGE_CHECKS = 50_000
 #: Longest single XML tag accepted in a worksheet or shared-strings part.
 MAX_TAG_BYTES = 1024 * 1024
 #: A sheet whose declared used range exceeds either bound gets a warning.
@@ -141,22 +150,23 @@ _XML_ERRORS: tuple[type[BaseException], ...] = (
     *_ZIP_ERRORS,
 )
 
-#: Exceptions openpyxl.load_workbook raises on a file that passed :func:`preflight`
-#: but is still damaged (found by the seeded mutation test in
-#: tests/test_preflight.py). The reader turns exactly these into
-#: UnreadableWorkbook; anything else is a bug and should propagate.
+#: Exceptions ``openpyxl.load_workbook(path, read_only=False, data_only=...)`` raises on
+#: a file that passed :func:`preflight` but is still damaged: exactly the types seen
+#: in ~80,000 seeded mutations of valid workbooks (tests/test_preflight.py, both
+#: data_only modes), plus InvalidFileException for a path whose extension is not
+#: .xlsx/.xlsm/.xltx/.xltm (pass an open binary file to avoid it). The reader turns
+#: exactly these into UnreadableWorkbook; anything else is a bug and should propagate.
+#: Damaged zips (BadZipFile, zlib.error, EOFError) never get this far: preflight
+#: reads every member and checks its CRC.
 OPENPYXL_READ_ERRORS: tuple[type[BaseException], ...] = (
-    zipfile.BadZipFile,  # bad CRC, bad local header
-    KeyError,  # a part named in a relationship is missing from the zip
-    ValueError,  # bad attribute values; also defusedxml's DefusedXmlException
-    TypeError,  # descriptors given a value of the wrong kind
-    ParseError,  # malformed XML (xml.etree.ElementTree / defusedxml)
-    zlib.error,  # corrupt deflate stream
-    EOFError,  # deflate stream ends early
-    IndexError,  # references to styles/strings that do not exist
-    AttributeError,  # structurally wrong parts
-    InvalidFileException,  # extension not .xlsx/.xlsm/.xltx/.xltm, when given a path
-    OSError,  # "File contains no valid workbook part", and I/O errors
+    ParseError,  # malformed XML (ElementTree / defusedxml)
+    KeyError,  # a relationship names a part that is not in the zip
+    IndexError,  # a style, string or cache index that does not exist
+    LookupError,  # an XML declaration names an unknown encoding
+    TypeError,  # openpyxl descriptors given the wrong kind of value or attribute
+    ValueError,  # bad attribute values; openpyxl's "Unable to read workbook" wrapper
+    OverflowError,  # numbers too large for C (e.g. a style attribute of 10**20)
+    InvalidFileException,  # extension not supported by openpyxl, when given a path
 )
 
 # Sentences shown to the sender (one each).
@@ -195,10 +205,12 @@ def preflight(path: str | os.PathLike[str]) -> list[str]:
         _check_members(path, zf, infos)
         names = {i.filename for i in infos}
         layout = _package_layout(path, zf, names)
-        budget = _Budget(path, {part: title for title, part in layout.sheets.items()})
-        scanned = set(layout.sheets.values()) | {layout.shared_strings}
+        titles = {**layout.comments, **{part: title for title, part in layout.sheets.items()}}
+        budget = _Budget(path, titles)
+        scanned = set(titles) | {layout.shared_strings}
         for info in infos:
             _stream_member(path, zf, info, budget if info.filename in scanned else None)
+        budget.finish()
         if layout.macros:
             warnings.append(_MSG_MACROS)
         if layout.external_links:
@@ -297,7 +309,7 @@ def _open_archive(path: str | os.PathLike[str]) -> Iterator[zipfile.ZipFile]:
         size = os.fstat(fh.fileno()).st_size
         _check_size(path, size)
         head = fh.read(4096)
-        _sniff(path, fh, head, size)
+        _sniff(path, fh, head)
         _check_central_directory(path, fh, size)
         fh.seek(0)
         try:
@@ -321,7 +333,7 @@ def _check_size(path: str | os.PathLike[str], size: int) -> None:
         )
 
 
-def _sniff(path: str | os.PathLike[str], fh: IO[bytes], head: bytes, size: int) -> None:
+def _sniff(path: str | os.PathLike[str], fh: IO[bytes], head: bytes) -> None:
     """Refuse anything that is not a zip, saying what it looks like when cheap to tell."""
     if head.startswith(_ZIP_MAGICS):
         return
@@ -529,8 +541,9 @@ def _stream_member(
 ) -> None:
     """Read one member to the end (verifies its CRC) and scan XML prologs for DTDs.
 
-    With a ``budget`` (worksheets and shared strings) the content is also scanned
-    for the number of objects openpyxl would create.
+    With a ``budget`` (the parts openpyxl streams: worksheets and shared strings)
+    the content is also scanned for the number of objects openpyxl would create;
+    without one, an XML part is held to MAX_DOM_PART_BYTES.
     """
     head = bytearray()
     prolog: list[bytes] = []
@@ -544,6 +557,13 @@ def _stream_member(
                     break
                 if scanner is not None:
                     scanner.feed(chunk)
+                elif not head and info.file_size > MAX_DOM_PART_BYTES and _looks_like_xml(info.filename, chunk):
+                    raise _refuse(
+                        path,
+                        f"the file contains an unusually large internal part ({info.filename[:80]},"
+                        f" {info.file_size / 1048576:.0f} MB), more than can be read safely;"
+                        " remove pivot tables, charts or unused styles and save again",
+                    )
                 if len(head) < XML_RAW_SCAN_BYTES:
                     head += chunk[: XML_RAW_SCAN_BYTES - len(head)]
                 if prolog_bytes <= MAX_XML_PROLOG_BYTES:
@@ -574,14 +594,17 @@ def _stream_member(
 # Element starts openpyxl turns into Python objects: cells, rows, shared strings
 # (with or without a namespace prefix; whitespace is normalised to spaces first).
 _COUNTED = tuple(
-    opener + name + closer for name in (b"c", b"row", b"si") for opener in (b"<", b":") for closer in (b" ", b">", b"/")
+    opener + name + closer
+    for name in (b"c", b"row", b"si", b"mergeCell", b"hyperlink", b"comment")
+    for opener in (b"<", b":")
+    for closer in (b" ", b">", b"/")
 )
 _WS_TO_SPACE = bytes.maketrans(b"\t\r\n", b"   ")
 # From a tag's "<" to its ">", skipping ">" inside quoted attribute values.
 _COMPLETE_TAG = re.compile(rb"<(?:[^<>\"']|\"[^\"]*\"|'[^']*')*>")
 _RANGE_ELEMENTS = tuple(
     (name, re.compile(re.escape(name) + rb"\b((?:[^<>\"']|\"[^\"]*\"|'[^']*')*)"))
-    for name in (b"mergeCell", b"hyperlink")
+    for name in (b"mergeCell", b"hyperlink", b"comment")
 )
 _ATTRIBUTE = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _ENCODING_DECL = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']{1,40})[\"']")
@@ -593,9 +616,12 @@ class _Budget:
 
     def __init__(self, path: str | os.PathLike[str], titles: dict[str, str]) -> None:
         self.path = path
-        self.titles = titles  # worksheet part -> sheet title
+        self.titles = titles  # scanned part -> sheet title, for messages
         self.cells = 0
         self.range_cells = 0
+        self.merges = 0
+        self._merged: dict[str, list[tuple[int, int, int, int]]] = {}
+        self._links: dict[str, array[int]] = {}
 
     def add_cells(self, count: int) -> None:
         self.cells += count
@@ -606,19 +632,75 @@ class _Budget:
                 " delete unused rows and columns (including empty formatted ones) and save again",
             )
 
-    def add_range(self, part: str, ref: str, area: int) -> None:
+    def add_range(self, part: str, element: bytes, ref: str) -> None:
+        """Account for a mergeCell, hyperlink or comment ``ref`` that openpyxl would expand."""
+        area = _ref_area(ref)
         self.range_cells += area
         if self.range_cells > MAX_RANGE_CELLS:
-            where = self.titles.get(part, part)
             raise _refuse(
                 self.path,
-                f"sheet '{where}' merges or links a block of {area:,} cells ({ref[:60]}),"
-                " more than can be read safely; unmerge it or remove the link and save again",
+                f"sheet '{self.titles.get(part, part)}' merges, links or comments a block of"
+                f" {area:,} cells ({ref[:60]}), more than can be read safely;"
+                " unmerge it or remove the link or comment and save again",
             )
+        if element == b"mergeCell":
+            self.merges += 1
+            if self.merges > MAX_MERGED_RANGES:
+                raise _refuse(
+                    self.path,
+                    f"the workbook has more than {MAX_MERGED_RANGES:,} merged cell ranges,"
+                    " far more than a return needs; unmerge them and save again",
+                )
+            bounds = _single_range(ref)
+            if bounds is not None:
+                self._merged.setdefault(part, []).append(bounds)
+        elif element == b"hyperlink" and ":" not in ref:
+            bounds = _single_range(ref)
+            if bounds is not None:
+                self._links.setdefault(part, array("Q")).append(bounds[1] * _KEY + bounds[0])
+
+    def finish(self) -> None:
+        """Refuse sheets whose links land inside merged ranges often enough to stall openpyxl.
+
+        openpyxl moves each such link to its range's top-left cell by scanning every
+        merged range, so the cost is (links on merged cells) x (merged ranges).
+        """
+        for part, links in self._links.items():
+            merged = self._merged.get(part)
+            if not merged:
+                continue
+            covered: set[int] = set()
+            for min_col, min_row, max_col, max_row in merged:
+                for row in range(min_row, max_row + 1):
+                    covered.update(row * _KEY + col for col in range(min_col, max_col + 1))
+                covered.discard(min_row * _KEY + min_col)
+            hits = sum(1 for key in links if key in covered)
+            if hits * len(merged) > MAX_LINK_MERGE_CHECKS:
+                raise _refuse(
+                    self.path,
+                    f"sheet '{self.titles.get(part, part)}' has {hits:,} links inside merged cells,"
+                    " too many to read safely; remove the links or unmerge the cells and save again",
+                )
+
+
+_KEY = _MAX_COL + 1  # row * _KEY + column identifies a cell
+
+
+def _single_range(ref: str) -> tuple[int, int, int, int] | None:
+    """(min_col, min_row, max_col, max_row) of a one-range ref, or None if unparsable/unbounded."""
+    try:
+        min_col, min_row, max_col, max_row = range_boundaries(ref.strip())
+    except (ValueError, TypeError):
+        return None
+    if min_col is None or min_row is None or max_col is None or max_row is None:
+        return None  # whole rows/columns are already refused by MAX_RANGE_CELLS
+    if max_col > _MAX_COL or max_row > _MAX_ROW:
+        return None
+    return min_col, min_row, max_col, max_row
 
 
 def _ref_area(ref: str) -> int:
-    """Cells openpyxl would create for a merge or hyperlink ``ref`` (unbounded parts count fully)."""
+    """Cells openpyxl would create for a merge, hyperlink or comment ``ref`` (unbounded parts count fully)."""
     total = 0
     for token in ref.split():
         try:
@@ -712,7 +794,7 @@ class _ContentScanner:
                 for attr, dq, sq in _ATTRIBUTE.findall(match.group(1)):
                     if attr == b"ref":
                         ref = html.unescape((dq or sq).decode("utf-8", errors="replace"))
-                        self.budget.add_range(self.part, ref, _ref_area(ref))
+                        self.budget.add_range(self.part, name, ref)
 
 
 # ---------------------------------------------------------------------------
@@ -729,6 +811,7 @@ class _Layout:
         self.external_links = False
         self.shared_strings = ""
         self.sheets: dict[str, str] = {}  # title -> worksheet part
+        self.comments: dict[str, str] = {}  # comments part -> sheet title
 
 
 def _read_small_xml(
@@ -758,7 +841,9 @@ def _package_layout(path: str | os.PathLike[str], zf: zipfile.ZipFile, names: se
         raise _refuse(path, _describe_foreign_zip(zf, names))
     ct = _read_small_xml(path, zf, "[Content_Types].xml")
     overrides: list[tuple[str, str]] = [
-        (el.get("PartName", "").lstrip("/"), el.get("ContentType", "")) for el in ct.iter(f"{_CT_NS}Override")
+        # openpyxl drops the first character of PartName (the leading "/"), exactly.
+        (el.get("PartName", "")[1:], el.get("ContentType", ""))
+        for el in ct.iter(f"{_CT_NS}Override")
     ]
     defaults = {el.get("ContentType", "") for el in ct.iter(f"{_CT_NS}Default")}
     types = {t for _, t in overrides} | defaults
@@ -784,10 +869,17 @@ def _package_layout(path: str | os.PathLike[str], zf: zipfile.ZipFile, names: se
         if any((el.get("Type") or "").startswith(_STRICT_NS) for el in root_rels.iter(f"{_RELS_NS}Relationship")):
             raise _refuse(path, _MSG_STRICT)
     sheet_ids = _workbook_sheets(path, zf, layout.workbook)
-    targets = _workbook_targets(path, zf, layout.workbook, names)
+    # Like openpyxl: the last relationship with a sheet's id wins, and any type but a
+    # chartsheet is read as a worksheet.
+    targets = {rid: (kind, target) for rid, kind, target in _relationships(path, zf, layout.workbook, names)}
     for title, rid in sheet_ids:
-        if rid in targets:
-            layout.sheets[title] = targets[rid]
+        kind, target = targets.get(rid, ("", ""))
+        if target in names and "chartsheet" not in kind:
+            layout.sheets[title] = target
+    for title, part in layout.sheets.items():
+        for _, kind, target in _relationships(path, zf, part, names):
+            if kind.endswith("/comments"):
+                layout.comments.setdefault(target, title)
     return layout
 
 
@@ -817,7 +909,7 @@ def _local(tag: object) -> str:
 def _workbook_sheets(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str) -> list[tuple[str, str]]:
     """Stream workbook.xml: refuse Strict OOXML and too many sheets; return (title, r:id) pairs."""
     info = zf.getinfo(part)
-    if info.file_size > MAX_WORKBOOK_XML_BYTES:
+    if info.file_size > MAX_DOM_PART_BYTES:
         raise _refuse(path, _MSG_DAMAGED)
     sheets: list[tuple[str, str]] = []
     depth = 0
@@ -853,25 +945,25 @@ def _workbook_sheets(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: st
     return sheets
 
 
-def _workbook_targets(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str, names: set[str]) -> dict[str, str]:
-    """Map relationship ids of the workbook part to worksheet part names."""
+def _relationships(
+    path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str, names: set[str]
+) -> list[tuple[str, str, str]]:
+    """(Id, Type, target part) of each internal relationship of ``part``, resolved as openpyxl does."""
     folder, base = posixpath.split(part)
     rels = posixpath.join(folder, "_rels", base + ".rels")
     if rels not in names:
-        return {}
-    out: dict[str, str] = {}
+        return []
+    out: list[tuple[str, str, str]] = []
     for el in _read_small_xml(path, zf, rels).iter(f"{_RELS_NS}Relationship"):
         kind = el.get("Type") or ""
         if kind.startswith(_STRICT_NS):
             raise _refuse(path, _MSG_STRICT)
         target = el.get("Target") or ""
-        if not kind.endswith("/worksheet") or el.get("TargetMode") == "External" or not target:
+        if el.get("TargetMode") == "External":
             continue
-        if target.startswith("/"):
-            resolved = posixpath.normpath(target.lstrip("/"))
-        else:
-            resolved = posixpath.normpath(posixpath.join(folder, target))
-        out[el.get("Id") or ""] = resolved
+        # openpyxl.packaging.relationship.get_dependents
+        resolved = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        out.append((el.get("Id") or "", kind, resolved))
     return out
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openpyxl.formula.tokenizer import TokenizerError
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -28,6 +29,10 @@ LABEL_SEARCH_ROWS = 2000
 LABEL_SEARCH_COLS = 8
 #: the most rows of a case-log table that are read
 MAX_TABLE_ROWS = 10000
+#: openpyxl errors on files that pass preflight, beyond preflight.OPENPYXL_READ_ERRORS:
+#: AttributeError from a chart sheet without a drawing, which openpyxl itself writes
+#: (openpyxl/reader/excel.py read_chartsheet: ``'list' object has no attribute 'find'``)
+READER_EXTRA_ERRORS: tuple[type[BaseException], ...] = (AttributeError,)
 
 
 @dataclass
@@ -70,19 +75,22 @@ def open_workbook(path: str | Path, *, data_only: bool = False) -> WorkbookConte
         raise UnreadableWorkbook(p, "is a folder, not a workbook")
     notes = preflight(p)
     try:
-        with warnings.catch_warnings():
+        # opened as a file, so the content (checked by preflight) decides, not the name: a
+        # workbook saved without its .xlsx extension is still read
+        with warnings.catch_warnings(), open(p, "rb") as fh:
             # openpyxl warns about extensions it does not read (slicers, extra validation
             # types...); they do not affect the values carekpi reads.
             warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(p, data_only=data_only, keep_vba=False, keep_links=False, rich_text=False)
-    except OPENPYXL_READ_ERRORS as exc:
+            wb = openpyxl.load_workbook(fh, data_only=data_only, keep_vba=False, keep_links=False, rich_text=False)
+    except (*OPENPYXL_READ_ERRORS, *READER_EXTRA_ERRORS) as exc:
         raise UnreadableWorkbook(p, f"the file is damaged or is not an Excel workbook ({type(exc).__name__})") from None
     if not wb.worksheets:
         raise UnreadableWorkbook(p, "the workbook has no worksheets")
     content = WorkbookContent(str(p), wb, warnings=list(notes))
     content.macros = p.suffix.lower() == ".xlsm" or any("macro" in n for n in notes)
-    if META_SHEET in wb.sheetnames:
-        ws = wb[META_SHEET]
+    meta_ws = wb[META_SHEET] if META_SHEET in wb.sheetnames else None
+    if isinstance(meta_ws, Worksheet):  # a chart sheet of that name holds no metadata
+        ws = meta_ws
         for row in ws.iter_rows(min_row=1, max_row=20, max_col=2, values_only=True):
             if row[0] is None:
                 break
@@ -113,6 +121,29 @@ def _raw(wb: Workbook, ws: Worksheet, coordinate: str, found_by: str) -> RawCell
     )
 
 
+#: what reading a defined name's destinations raises when its text is not a reference
+#: (openpyxl tokenizes it as a formula: "'Cover55!$C$13" raises TokenizerError)
+_NAME_ERRORS: tuple[type[BaseException], ...] = (ValueError, TypeError, AttributeError, TokenizerError)
+
+#: the last row and column a worksheet can have (Excel 2007 and later)
+MAX_ROW, MAX_COLUMN = 1048576, 16384
+
+
+def cell_ref(ref: str) -> str | None:
+    """``ref`` (``$C$7``, ``c7``) as a plain coordinate, or None unless it is one cell on a real sheet.
+
+    Whole rows or columns (``$C:$C``), ``#REF!`` and cells beyond the last row (1048576) or
+    column (XFD) are not cells: a defined name pointing at one is treated as missing.
+    """
+    m = re.fullmatch(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})", ref.strip())
+    if not m:
+        return None
+    col, row = m.group(1).upper(), int(m.group(2))
+    if not 1 <= row <= MAX_ROW or column_index_from_string(col) > MAX_COLUMN:
+        return None
+    return f"{col}{row}"
+
+
 def find_named_cell(content: WorkbookContent, name: str) -> RawCell | None:
     """The first cell of a workbook- or sheet-scoped defined name, if it points at a real cell."""
     wb = content.workbook
@@ -126,13 +157,13 @@ def find_named_cell(content: WorkbookContent, name: str) -> RawCell | None:
     for d in candidates:
         try:
             dests = list(d.destinations)
-        except (ValueError, TypeError, AttributeError):
+        except _NAME_ERRORS:
             continue
         for title, ref in dests:
             if title not in wb.sheetnames:
                 continue
-            first = ref.replace("$", "").split(":")[0]
-            if not re.fullmatch(r"[A-Z]{1,3}[0-9]{1,7}", first):
+            first = cell_ref(ref.split(":")[0])
+            if first is None:
                 continue
             ws = wb[title]
             if not isinstance(ws, Worksheet):
@@ -176,14 +207,17 @@ class LabelIndex:
         hits = sorted(hits, key=lambda h: (h[0] != prefer_sheet, h[1]))
         wb = self.content.workbook
         for title, row, col in hits:
-            vcol = self._value_col.get(title, col + 1)
-            if vcol <= col:
-                vcol = col + 1
+            ws = wb[title]
+            assert isinstance(ws, Worksheet)
+            # a label merged across cells (B6:C6) has its figure after the merged block
+            end = max((r.max_col for r in ws.merged_cells.ranges
+                       if r.min_row <= row <= r.max_row and r.min_col <= col <= r.max_col), default=col)
+            vcol = self._value_col.get(title, end + 1)
+            if vcol <= end:
+                vcol = end + 1
             coord = f"{get_column_letter(vcol)}{row}"
             if (title, coord) in used:
                 continue
-            ws = wb[title]
-            assert isinstance(ws, Worksheet)
             return _raw(wb, ws, coord, "label")
         return None
 
@@ -205,16 +239,24 @@ def read_table(content: WorkbookContent, name: str, columns: int) -> list[tuple[
     if dn is None:
         return []
     rows: list[tuple[int, list[RawCell]]] = []
-    for title, ref in dn.destinations:
-        if title not in wb.sheetnames:
+    try:
+        dests = list(dn.destinations)
+    except _NAME_ERRORS:
+        return []
+    for title, ref in dests:
+        if title not in wb.sheetnames or not isinstance(wb[title], Worksheet):
             continue
         ws = wb[title]
         assert isinstance(ws, Worksheet)
-        ref = ref.replace("$", "")
         start, _, end = ref.partition(":")
-        c1, r1 = coordinate_from_string(start)
-        _, r2 = coordinate_from_string(end or start)
+        first, last_cell = cell_ref(start), cell_ref(end or start)
+        if first is None or last_cell is None:
+            continue  # not a block of cells (a whole column, #REF!...): the table is not there
+        c1, r1 = coordinate_from_string(first)
+        _, r2 = coordinate_from_string(last_cell)
         col1 = column_index_from_string(c1)
+        if col1 + columns - 1 > MAX_COLUMN:
+            continue
         last = min(r2, r1 + MAX_TABLE_ROWS - 1, ws.max_row or r1)
         for r in range(r1, last + 1):
             cells = [_raw(wb, ws, f"{get_column_letter(col1 + i)}{r}", "name") for i in range(columns)]

@@ -535,9 +535,44 @@ def score_reports(fw: Framework, reports: list[ValidationReport], *, commissione
         scores.append(sc)
     peer_note = _band_relative(fw, scores)
     rolling.add_rolling_results(fw, reports, scores)
+    _withhold_bands_on_bad_inputs(fw, reports, scores)
     for path, reason in unreadable or []:
         scores.append(ReturnScore(path, fw.id, None, None, None, None, None, False, 0, 0, unreadable=reason))
     return ScoreReport(fw.id, scores, source_note=peer_note)
+
+
+def _withhold_bands_on_bad_inputs(fw: Framework, reports: list[ValidationReport], scores: list[ReturnScore]) -> None:
+    """A KPI whose inputs carry an error in this return is not banded: a figure that breaks a
+    rule (11 restarts taken of 10 offered) would otherwise show as 110% Green."""
+    for rep, sc in zip(reports, scores):
+        comp = compiled(fw, rep.data.rtype.id)
+        rule_fields = {r.id: r.fields for r in comp.rules}
+        bad: dict[str, str] = {}
+        for f in rep.findings:
+            # V402: the case log disagrees with a declared figure, and scoring uses the log's own
+            if f.severity != "error" or f.code == "V402":
+                continue
+            for name in ([f.field] if f.field else []) + list(rule_fields.get(f.rule or "", [])):
+                bad.setdefault(name, f.code)
+        if not bad:
+            continue
+        labels = {i.id: i.label for i in rep.data.rtype.items()}
+        for k in sc.kpis:
+            exprs = comp.kpis.get(k.kpi)
+            if exprs is None or k.band == "na":
+                continue
+            names: set[str] = set()
+            for e in (exprs.numerator, exprs.denominator, exprs.value):
+                if e is not None:
+                    names |= e.names
+            inputs = set(_inputs_of(comp, names))
+            hit = [n for n in bad if n in inputs]  # the finding's own item first
+            if hit:
+                first = hit[0]
+                k.band = "na"
+                k.critical_failure = False
+                k.reason = (f"not banded: {labels.get(first, first)} has an error ({bad[first]}) in this return; "
+                            "correct the return and score it again")
 
 
 def peer_name(sc: ReturnScore) -> str:

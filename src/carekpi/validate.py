@@ -141,6 +141,9 @@ class _Checker:
     # -- metadata ------------------------------------------------------------------------
     def check_metadata(self) -> None:
         meta = self.content.meta
+        for note in self.content.warnings:  # from preflight: macros, huge used ranges, links
+            code = "V006" if "macro" in note else "V007"
+            self.add(code, "warning", note)
         if not meta:
             self.add("V001", "warning", f"the workbook has no carekpi metadata; validated as framework "
                                         f"{self.fw.id} version {self.fw.version} by item names and labels")
@@ -159,9 +162,6 @@ class _Checker:
                 self.add("V003", "warning", "the workbook's layout differs from the current template "
                                             f"(fingerprint {meta['fingerprint']}, expected {expected}); "
                                             "use a freshly generated template next time")
-        for note in self.content.warnings:
-            code = "V006" if "macro" in note else "V007"
-            self.add(code, "warning", note)
 
     # -- locating and reading -----------------------------------------------------------
     def locate(self, items: list[ItemField]) -> dict[str, RawCell]:
@@ -412,5 +412,9 @@ def _resolve_framework(content: WorkbookContent, framework: Framework | str | No
         return fw
     if not fid:
         raise UsageError(f"{content.path} has no carekpi metadata, so its framework is unknown: "
+                         "name it with --framework")
+    if not re.fullmatch(r"[a-z][a-z0-9-]{0,63}", fid):
+        # never a path: a workbook must not make carekpi load a file of its choosing
+        raise UsageError(f"{content.path} names the framework {fid[:80]!r}, which is not a framework id: "
                          "name it with --framework")
     return find_framework(fid, dirs)
