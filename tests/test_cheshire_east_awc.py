@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import TODAY
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -30,6 +29,7 @@ from carekpi.samples import load_spec, write_samples
 from carekpi.scoring import KpiResult, ScoreReport, load_commissioner_data, score_reports
 from carekpi.template import META_SHEET, template_bytes
 from carekpi.validate import validate_file
+from conftest import TODAY
 
 FW_ID = "cheshire-east-awc"
 SAMPLES = bundled_dir("sample_returns") / FW_ID

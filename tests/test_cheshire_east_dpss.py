@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import TODAY
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -33,6 +32,7 @@ from carekpi.samples import load_spec, write_samples
 from carekpi.scoring import KpiResult, ScoreReport, load_commissioner_data, score_reports
 from carekpi.template import META_SHEET, template_bytes
 from carekpi.validate import ReturnTypeMismatch, validate_file
+from conftest import TODAY
 
 FW_ID = "cheshire-east-dpss"
 SAMPLES = bundled_dir("sample_returns") / FW_ID
@@ -290,9 +290,8 @@ SMALL_DECLARED = {"referrals_response_due": 1, "referrals_met_within_5_days": 1,
 @pytest.fixture(scope="module")
 def quarter_file(fw: Framework, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     """A quarterly return with n referrals, made once per (quarter, n, provider)."""
-    from conftest import template_for
-
     from carekpi.fill import fill_workbook
+    from conftest import template_for
 
     folder = tmp_path_factory.mktemp("quarters")
     made: dict[tuple[date, int, str], Path] = {}
@@ -311,7 +310,7 @@ def quarter_file(fw: Framework, tmp_path_factory: pytest.TempPathFactory) -> Cal
 
 def quarter_returns(fw: Framework, quarter_file: Callable[..., Path], counts: list[int],
                     starts: list[date] = QUARTERS) -> list[Path]:
-    return [quarter_file(start, n) for start, n in zip(starts, counts)]
+    return [quarter_file(start, n) for start, n in zip(starts, counts, strict=False)]
 
 
 @pytest.mark.parametrize(("counts", "band"), [([225, 225, 225, 224], "red"), ([225, 225, 225, 225], "green"),

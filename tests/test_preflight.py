@@ -504,6 +504,17 @@ def _duplicate_relationship_id(d: Path) -> Path:
     return write(d, "duprel.xlsx", data)
 
 
+def _second_sheet_list(d: Path) -> Path:
+    """A second <sheets> list names the hostile sheet; every <sheet> must be checked."""
+    wb = member(valid_xlsx_bytes(), WORKBOOK)
+    lists = re.search(rb"<sheets>(.*)</sheets>", wb, flags=re.S)
+    assert lists is not None
+    first, second = re.findall(rb"<sheet [^>]*/>", lists.group(1))
+    wb = wb.replace(lists.group(0), b"<sheets>" + second + b"</sheets><sheets>" + first + b"</sheets>")
+    sheet = sheet_replacing(ORIGINAL_MERGE, b'<mergeCell ref="A1:XFD1048576"/>')
+    return write(d, "twolists.xlsx", rezip(valid_xlsx_bytes(), {WORKBOOK: wb, SHEET: sheet}))
+
+
 def _utf16_huge_merge(d: Path) -> Path:
     xml = sheet_replacing(ORIGINAL_MERGE, b'<mergeCell ref="A1:XFD1048576"/>').decode()
     xml = '<?xml version="1.0" encoding="UTF-16"?>' + xml
@@ -622,6 +633,7 @@ HOSTILE: dict[str, tuple[Builder, str]] = {
     "huge_styles_part": (_huge_styles, "unusually large internal part"),
     "sheet_behind_odd_relationship_type": (_sheet_behind_odd_relationship, "merges, links or comments"),
     "duplicate_relationship_id": (_duplicate_relationship_id, "merges, links or comments"),
+    "second_sheet_list": (_second_sheet_list, "merges, links or comments"),
     "6000_merged_ranges": (_many_merges, "more than 5,000 merged cell ranges"),
     "links_inside_merged_cells": (_links_in_merges, "links inside merged cells"),
     "sheet_in_ebcdic_encoding": (

@@ -179,6 +179,15 @@ def set_cells(data: bytes, values: dict[str, Any], formats: dict[str, str] | Non
     return _save(wb)
 
 
+def with_formulas(data: bytes, formulas: dict[str, str]) -> bytes:
+    """Named cells holding formulas, saved without calculated values (as openpyxl saves them)."""
+    wb = _load(data)
+    for name, formula in formulas.items():
+        title, ref = next(iter(wb.defined_names[name].destinations))
+        wb[title][ref.replace("$", "")] = formula
+    return _save(wb)
+
+
 def as_xlsm(data: bytes) -> bytes:
     """The workbook as Excel saves a macro-enabled one: a VBA project part and the macro content type."""
     members = parts(data)
@@ -335,6 +344,9 @@ def hostile_variants(clean: bytes, *, fuzz: int = 100, seed: int = 2026) -> Iter
         "infinite-number": lambda d: with_raw_value(d, "KPI 1-3", "C8", b"1E999"),
         "huge-number": lambda d: with_raw_value(d, "KPI 1-3", "C8", b"9" * 4000),
         "meta-framework-path": lambda d: with_meta(d, "framework", "/etc/passwd.yaml"),
+        "formulas-without-values": lambda d: with_formulas(d, {"calls_total": "=1000+100",
+                                                                "calls_late": "=calls_total/0",
+                                                                "provider_name": '=HYPERLINK("http://x","y")'}),
     }
     for name, build in builders.items():
         yield name, ".xlsx", build(clean)

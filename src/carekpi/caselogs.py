@@ -107,7 +107,7 @@ def check_case_log(checker: Any, table: RecordTable, rows: list[dict[str, Any]])
     if spec is None or not checker.data.applies(table.applies_to):
         return
     cols: dict[str, tuple[int, Column]] = {c.id: (i, c) for i, c in enumerate(table.columns)}
-    (si, start_col), (ei, end_col) = cols[spec.start], cols[spec.end]
+    (_si, start_col), (ei, end_col) = cols[spec.start], cols[spec.end]
     limit = spec.within_working_days
     cases = met = in_time = 0
     total_days = 0

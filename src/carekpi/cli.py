@@ -283,6 +283,12 @@ def validate(
             except UnreadableWorkbook as exc:
                 rep = ValidationReport(str(f), None, None, unreadable=exc.reason)
                 code = 2
+            except UsageError as exc:
+                if len(files) == 1:
+                    raise
+                # a return of another framework or type must not hide the reports on the others
+                rep = ValidationReport(str(f), None, None, unreadable=str(exc))
+                code = 2
             reports.append(rep)
             if rep.unreadable is None and not rep.passed(strict):
                 code = max(code, 1)

@@ -26,7 +26,7 @@ def list_frameworks(extra: list[Path] | None = None) -> str:
         rows.append((fw.id, fw.version, origin + (" (shadowed)" if shadowed else ""), fw.commissioner, str(path)))
     if not rows:
         return "No frameworks found.\n"
-    w = [max(len(r[i]) for r in rows + [("id", "version", "origin", "commissioner", "path")]) for i in range(4)]
+    w = [max(len(r[i]) for r in [*rows, ("id", "version", "origin", "commissioner", "path")]) for i in range(4)]
     lines = [f"{'id':<{w[0]}}  {'version':<{w[1]}}  {'origin':<{w[2]}}  commissioner"]
     for r in rows:
         lines.append(f"{r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]}")

@@ -189,21 +189,21 @@ def _build(source: str, node: ast.expr) -> Expression:
     return Expression(source, frozenset(names), frozenset(funcs), node, fn)
 
 
+def _const(value: Any) -> Compiled:
+    return lambda env: value
+
+
 def _compile(node: ast.expr, names: set[str], funcs: set[str]) -> Compiled:
     if isinstance(node, ast.Constant):
         value = node.value
-        if isinstance(value, bool) or value is None:
-            return lambda env, v=value: v
+        if isinstance(value, bool) or value is None or isinstance(value, str):
+            return _const(value)
         if isinstance(value, (int, float)):
-            num = to_number(value)
-            return lambda env, v=num: v
-        if isinstance(value, str):
-            return lambda env, v=value: v
+            return _const(to_number(value))
         raise ExprError(f"unsupported constant {value!r}")
     if isinstance(node, ast.Name):
         if node.id in ("True", "False", "None"):
-            const = {"True": True, "False": False, "None": None}[node.id]
-            return lambda env, v=const: v
+            return _const({"True": True, "False": False, "None": None}[node.id])
         names.add(node.id)
         key = node.id
         return lambda env: env.get(key)
@@ -258,7 +258,7 @@ def _compile(node: ast.expr, names: set[str], funcs: set[str]) -> Compiled:
             if a is None:
                 return None
             a = _comparable(a)
-            for op, nxt in zip(ops, rest):
+            for op, nxt in zip(ops, rest, strict=False):
                 b = nxt(env)
                 if b is None:
                     return None
@@ -331,7 +331,7 @@ def _excel(node: ast.expr, name: Callable[[str], str]) -> str:
     if isinstance(node, ast.Compare):
         parts = []
         left = node.left
-        for op, right in zip(node.ops, node.comparators):
+        for op, right in zip(node.ops, node.comparators, strict=False):
             sym = _CMPOPS[type(op)][1]
             parts.append(f"{_excel(left, name)}{sym}{_excel(right, name)}")
             left = right

@@ -92,7 +92,7 @@ Tags = dict[str, str | list[str]]
 
 
 class FieldType(str, Enum):
-    count = "count"  # whole number >= 0
+    count = "count"  # type: ignore[assignment]  # a member named like str.count; whole number >= 0
     integer = "integer"
     number = "number"
     percentage = "percentage"  # stored 0-100 in carekpi; 95% typed in Excel is 0.95
@@ -389,7 +389,7 @@ class Band(str, Enum):
 
 class Direction(str, Enum):
     higher = "higher"
-    lower = "lower"
+    lower = "lower"  # type: ignore[assignment]  # a member named like str.lower
 
 
 class ThresholdBands(Strict):

@@ -113,11 +113,9 @@ _EOCD64_SIG = b"PK\x06\x06"
 _EOCD_SIZE = 22
 
 _STRICT_NS = "http://purl.oclc.org/ooxml/"
-_STRICT_MAIN_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 _CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 _RELS_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-_R_ID_STRICT = "{http://purl.oclc.org/ooxml/officeDocument/relationships}id"
 
 _WORKBOOK_MACRO = "application/vnd.ms-excel.%s.macroEnabled.main+xml"
 _WORKBOOK = "application/vnd.openxmlformats-officedocument.spreadsheetml.%s.main+xml"
@@ -176,8 +174,7 @@ _MSG_STRICT = "saved as Strict Open XML Spreadsheet; save it as Excel Workbook (
 _MSG_ENCRYPTED = "password-protected workbook: remove the password and save again"
 _MSG_XLS = "legacy .xls workbook: save it as .xlsx (Excel Workbook) and send it again"
 _MSG_NO_WORKBOOK = (
-    "the file is a zip archive but contains no Excel workbook;"
-    " save it from Excel as Excel Workbook (.xlsx) and send it again"
+    "the file is a zip archive but contains no Excel workbook; save it from Excel as Excel Workbook (.xlsx) and send it again"
 )
 _MSG_XLSB = "saved as Excel Binary Workbook (.xlsb); save it as Excel Workbook (.xlsx) instead"
 _MSG_MACROS = "the workbook contains macros (.xlsm); they were not run"
@@ -344,8 +341,7 @@ def _sniff(path: str | os.PathLike[str], fh: IO[bytes], head: bytes) -> None:
             raise _refuse(path, _MSG_XLS)
         raise _refuse(
             path,
-            "this is an old-format Office document, not an Excel workbook;"
-            " send the return as an Excel Workbook (.xlsx)",
+            "this is an old-format Office document, not an Excel workbook; send the return as an Excel Workbook (.xlsx)",
         )
     raise _refuse(path, f"{_describe_non_zip(head)}; save it from Excel as Excel Workbook (.xlsx)")
 
@@ -464,9 +460,7 @@ def _check_members(path: str | os.PathLike[str], zf: zipfile.ZipFile, infos: lis
                 f"the file would expand to more than {MAX_TOTAL_UNCOMPRESSED_BYTES // 1048576} MB"
                 " when opened, a sign of a damaged or malicious file",
             )
-        if info.file_size > RATIO_CHECK_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(
-            info.compress_size, 1
-        ):
+        if info.file_size > RATIO_CHECK_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
             raise _refuse(
                 path,
                 f"part of the file would expand more than {MAX_COMPRESSION_RATIO} times when"
@@ -480,6 +474,15 @@ def _check_members(path: str | os.PathLike[str], zf: zipfile.ZipFile, infos: lis
         name_len = len(info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437"))
         if info.header_offset + 30 + name_len + info.compress_size > limit:
             raise _refuse(path, _MSG_DAMAGED)
+
+
+def _too_large(path: str | os.PathLike[str], info: zipfile.ZipInfo) -> UnreadableWorkbook:
+    return _refuse(
+        path,
+        f"the file contains an unusually large internal part ({info.filename[:80]},"
+        f" {info.file_size / 1048576:.0f} MB), more than can be read safely;"
+        " remove pivot tables, charts or unused styles and save again",
+    )
 
 
 class _Stop(Exception):
@@ -558,12 +561,7 @@ def _stream_member(
                 if scanner is not None:
                     scanner.feed(chunk)
                 elif not head and info.file_size > MAX_DOM_PART_BYTES and _looks_like_xml(info.filename, chunk):
-                    raise _refuse(
-                        path,
-                        f"the file contains an unusually large internal part ({info.filename[:80]},"
-                        f" {info.file_size / 1048576:.0f} MB), more than can be read safely;"
-                        " remove pivot tables, charts or unused styles and save again",
-                    )
+                    raise _too_large(path, info)
                 if len(head) < XML_RAW_SCAN_BYTES:
                     head += chunk[: XML_RAW_SCAN_BYTES - len(head)]
                 if prolog_bytes <= MAX_XML_PROLOG_BYTES:
@@ -591,22 +589,19 @@ def _stream_member(
 # Content scan of worksheets and shared strings (bytes only, no XML parser)
 # ---------------------------------------------------------------------------
 
-# Element starts openpyxl turns into Python objects: cells, rows, shared strings
-# (with or without a namespace prefix; whitespace is normalised to spaces first).
-_COUNTED = tuple(
-    opener + name + closer
-    for name in (b"c", b"row", b"si", b"mergeCell", b"hyperlink", b"comment")
-    for opener in (b"<", b":")
-    for closer in (b" ", b">", b"/")
-)
-_WS_TO_SPACE = bytes.maketrans(b"\t\r\n", b"   ")
-# From a tag's "<" to its ">", skipping ">" inside quoted attribute values.
-_COMPLETE_TAG = re.compile(rb"<(?:[^<>\"']|\"[^\"]*\"|'[^']*')*>")
-_RANGE_ELEMENTS = tuple(
-    (name, re.compile(re.escape(name) + rb"\b((?:[^<>\"']|\"[^\"]*\"|'[^']*')*)"))
-    for name in (b"mergeCell", b"hyperlink", b"comment")
-)
-_ATTRIBUTE = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+# Element starts openpyxl turns into Python objects: cells, rows, shared strings.
+# Counted after _COUNT_TABLE maps whitespace, ">" and "/" to a space and ":" to "<",
+# so "<c>", "<c\n" and a prefixed "<x:c " all become "<c ".
+_COUNTED = (b"<c ", b"<row ", b"<si ")
+_COUNT_TABLE = bytes.maketrans(b"\t\r\n>/:", b"     <")
+# Elements whose ref openpyxl expands cell by cell; each one also counts as a cell.
+_RANGE_NAMES = (b"mergeCell", b"hyperlink", b"comment")
+_NAME_END = frozenset(b" \t\r\n/>")
+# One attribute after an element name. Values cannot contain "<" in well-formed XML,
+# so no match runs past the next tag and the work over a part stays linear.
+_ATTRIBUTE_AT = re.compile(rb"""[ \t\r\n]+([^ \t\r\n=<>"'/]+)[ \t\r\n]*=[ \t\r\n]*(?:"([^"<]*)"|'([^'<]*)')""")
+# The namespace prefix of an element name ("x" in "<x:mergeCell").
+_PREFIX_NAME = re.compile(rb"""[^ \t\r\n<>"'/=:]{1,60}""")
 _ENCODING_DECL = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']{1,40})[\"']")
 _ASCII_PROBE = "<>\"'=:/ mergeCellhyperlinkrowsiref0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ$&#;"
 
@@ -717,8 +712,9 @@ class _ContentScanner:
     """Streams one part's bytes: counts cells/rows/strings and sizes merge and hyperlink ranges.
 
     Tags split across chunks are carried over whole, so nothing is missed at a
-    boundary; UTF-16 parts are re-encoded to UTF-8 first, and parts in any
-    encoding that is not ASCII-compatible are refused.
+    boundary. Only C-speed bytes methods touch the bulk of the data (no
+    backtracking regex). UTF-16 parts are re-encoded to UTF-8 first; parts in
+    any other encoding that is not ASCII-compatible are refused.
     """
 
     def __init__(self, budget: _Budget, part: str) -> None:
@@ -764,7 +760,7 @@ class _ContentScanner:
             chunk = self._decoder.decode(chunk).encode("utf-8", errors="replace")
         buf = self._carry + chunk
         last = buf.rfind(b"<")
-        if last >= 0 and _COMPLETE_TAG.match(buf, last) is None:
+        if last >= 0 and _tag_end(buf, last) < 0:
             body, self._carry = buf[:last], buf[last:]
             if len(self._carry) > MAX_TAG_BYTES:
                 raise _refuse(
@@ -783,18 +779,51 @@ class _ContentScanner:
     def _scan(self, body: bytes) -> None:
         if not body:
             return
-        norm = body.translate(_WS_TO_SPACE)
-        self.budget.add_cells(sum(norm.count(p) for p in _COUNTED))
-        for name, pattern in _RANGE_ELEMENTS:
-            if name not in norm:
-                continue
-            for match in pattern.finditer(norm):
-                if norm[match.start() - 1 : match.start()] not in (b"<", b":"):
-                    continue  # the word inside text or another name, not an element
-                for attr, dq, sq in _ATTRIBUTE.findall(match.group(1)):
-                    if attr == b"ref":
-                        ref = html.unescape((dq or sq).decode("utf-8", errors="replace"))
-                        self.budget.add_range(self.part, name, ref)
+        counted = body.translate(_COUNT_TABLE)
+        self.budget.add_cells(sum(counted.count(p) for p in _COUNTED))
+        size = len(body)
+        for name in _RANGE_NAMES:
+            for opener in (b"<", b":"):
+                needle = opener + name
+                candidates = 0  # each counts as a cell; a chunk holds at most ~100,000
+                pos = body.find(needle)
+                while pos >= 0:
+                    after = pos + len(needle)
+                    if after < size and body[after] in _NAME_END:
+                        candidates += 1
+                        if opener == b"<" or _has_prefix(body, pos):
+                            attr = _ATTRIBUTE_AT.match(body, after)
+                            while attr is not None:
+                                if attr.group(1) == b"ref":
+                                    value = attr.group(2) if attr.group(2) is not None else attr.group(3)
+                                    ref = html.unescape(value.decode("utf-8", errors="replace"))
+                                    self.budget.add_range(self.part, name, ref)
+                                attr = _ATTRIBUTE_AT.match(body, attr.end())
+                    pos = body.find(needle, after)
+                self.budget.add_cells(candidates)
+
+
+def _has_prefix(buf: bytes, colon: int) -> bool:
+    """True if the ":" at ``colon`` ends "<prefix", i.e. starts a namespaced element name."""
+    lt = buf.rfind(b"<", max(0, colon - 61), colon)
+    return lt >= 0 and _PREFIX_NAME.fullmatch(buf, lt + 1, colon) is not None
+
+
+def _tag_end(buf: bytes, start: int) -> int:
+    """Index of the ">" closing the tag that is open at ``start``, skipping quoted values; -1 if none."""
+    i = start
+    while True:
+        gt = buf.find(b">", i)
+        if gt < 0:
+            return -1
+        quotes = [q for q in (buf.find(b'"', i, gt), buf.find(b"'", i, gt)) if q >= 0]
+        if not quotes:
+            return gt
+        q = min(quotes)
+        close = buf.find(buf[q : q + 1], q + 1)
+        if close < 0:
+            return -1
+        i = close + 1
 
 
 # ---------------------------------------------------------------------------
@@ -814,9 +843,7 @@ class _Layout:
         self.comments: dict[str, str] = {}  # comments part -> sheet title
 
 
-def _read_small_xml(
-    path: str | os.PathLike[str], zf: zipfile.ZipFile, name: str, cap: int = MAX_PACKAGE_XML_BYTES
-) -> Element:
+def _read_small_xml(path: str | os.PathLike[str], zf: zipfile.ZipFile, name: str, cap: int = MAX_PACKAGE_XML_BYTES) -> Element:
     """Parse a small package part with defusedxml, refusing oversized or broken ones."""
     info = zf.getinfo(name)
     if info.file_size > cap:
@@ -907,10 +934,13 @@ def _local(tag: object) -> str:
 
 
 def _workbook_sheets(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str) -> list[tuple[str, str]]:
-    """Stream workbook.xml: refuse Strict OOXML and too many sheets; return (title, r:id) pairs."""
+    """Stream workbook.xml: refuse Strict OOXML and too many sheets; return (title, r:id) pairs.
+
+    Every <sheet> element counts, wherever it is, so a second <sheets> list cannot hide one.
+    """
     info = zf.getinfo(part)
     if info.file_size > MAX_DOM_PART_BYTES:
-        raise _refuse(path, _MSG_DAMAGED)
+        raise _too_large(path, info)
     sheets: list[tuple[str, str]] = []
     depth = 0
     root: Element | None = None
@@ -927,15 +957,13 @@ def _workbook_sheets(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: st
                 depth -= 1
                 name = _local(el.tag)
                 if name == "sheet":
-                    sheets.append((el.get("name", ""), el.get(_R_ID) or el.get(_R_ID_STRICT) or ""))
+                    sheets.append((el.get("name", ""), el.get(_R_ID) or ""))
                     if len(sheets) > MAX_SHEETS:
                         raise _refuse(
                             path,
                             f"the workbook has more than {MAX_SHEETS} sheets, far more than a"
                             " return needs; remove the extra sheets and save again",
                         )
-                elif name == "sheets":
-                    break  # the sheet list is all we need
                 if depth == 1 and root is not None:
                     root.clear()
     except DefusedXmlException:
@@ -945,9 +973,7 @@ def _workbook_sheets(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: st
     return sheets
 
 
-def _relationships(
-    path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str, names: set[str]
-) -> list[tuple[str, str, str]]:
+def _relationships(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str, names: set[str]) -> list[tuple[str, str, str]]:
     """(Id, Type, target part) of each internal relationship of ``part``, resolved as openpyxl does."""
     folder, base = posixpath.split(part)
     rels = posixpath.join(folder, "_rels", base + ".rels")
@@ -1026,11 +1052,7 @@ def _probe_entities(parse: Callable[[bytes], Any], label: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         secret = Path(tmp) / "secret.txt"
         secret.write_text("CAREKPISECRET", encoding="ascii")
-        external = (
-            b'<?xml version="1.0"?>\n<!DOCTYPE r [\n<!ENTITY x SYSTEM "'
-            + secret.as_uri().encode()
-            + b'">\n]>\n<r>&x;</r>'
-        )
+        external = b'<?xml version="1.0"?>\n<!DOCTYPE r [\n<!ENTITY x SYSTEM "' + secret.as_uri().encode() + b'">\n]>\n<r>&x;</r>'
         for doc, leak in ((_LAUGHS, "CAREKPICAREKPI"), (external, "CAREKPISECRET")):
             try:
                 root = parse(doc)

@@ -13,6 +13,7 @@ results, on the fourth and the fifth return.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
@@ -44,7 +45,7 @@ def rolling_kpi_id(kpi: Kpi) -> str:
 
 
 def _consecutive(window: list[Period]) -> bool:
-    return all(b.start == a.end + timedelta(days=1) for a, b in zip(window, window[1:]))
+    return all(b.start == a.end + timedelta(days=1) for a, b in itertools.pairwise(window))
 
 
 def add_rolling_results(fw: Framework, reports: list[Any], scores: list[Any]) -> None:
@@ -62,7 +63,7 @@ def add_rolling_results(fw: Framework, reports: list[Any], scores: list[Any]) ->
         if n is None:
             continue
         groups: dict[str, dict[Period, tuple[Any, Any]]] = defaultdict(dict)
-        for rep, sc in zip(reports, scores):
+        for rep, sc in zip(reports, scores, strict=False):
             data = rep.data
             if data is None or data.rtype.id != rtype.id or data.period is None:
                 continue

@@ -74,7 +74,7 @@ def write_samples(fw: Framework, out: Path, spec: dict[str, Any] | None = None) 
         written.append(target)
     council = spec.get("council")
     if council:
-        columns = ["provider", "period"] + sorted({k for row in council for k in row} - {"provider", "period"})
+        columns = ["provider", "period", *sorted({k for row in council for k in row} - {"provider", "period"})]
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
         w.writeheader()

@@ -194,7 +194,8 @@ def load_commissioner_data(path: str | Path, fw: Framework, return_id: str | Non
             header = reader.fieldnames or []
             missing = {"provider", "period"} - set(header)
             if missing:
-                raise UsageError(f"{p}: commissioner data needs columns provider and period (missing: {', '.join(sorted(missing))})")
+                raise UsageError(f"{p}: commissioner data needs columns provider and period "
+                                 f"(missing: {', '.join(sorted(missing))})")
             unknown = [h for h in header if h not in items and h not in ("provider", "period", "provider_name", "notes")]
             if unknown:
                 raise UsageError(f"{p}: unknown column(s) {', '.join(unknown)}; council-supplied items of "
@@ -544,7 +545,7 @@ def score_reports(fw: Framework, reports: list[ValidationReport], *, commissione
 def _withhold_bands_on_bad_inputs(fw: Framework, reports: list[ValidationReport], scores: list[ReturnScore]) -> None:
     """A KPI whose inputs carry an error in this return is not banded: a figure that breaks a
     rule (11 restarts taken of 10 offered) would otherwise show as 110% Green."""
-    for rep, sc in zip(reports, scores):
+    for rep, sc in zip(reports, scores, strict=False):
         comp = compiled(fw, rep.data.rtype.id)
         rule_fields = {r.id: r.fields for r in comp.rules}
         bad: dict[str, str] = {}

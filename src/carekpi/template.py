@@ -227,10 +227,7 @@ def kpi_band_formula(fw: Framework, rtype: ReturnType, kpi: Kpi) -> str | None:
         return f"IF(ISNUMBER({v}),{out},{blank})"
     if isinstance(b, MetBands):
         target: Any = b.target
-        if b.per_months:
-            target = f"{_num(b.target)}*{_num(period_months(rtype))}/{b.per_months}"
-        else:
-            target = _num(target)
+        target = f"{_num(b.target)}*{_num(period_months(rtype))}/{b.per_months}" if b.per_months else _num(target)
         cmp = ">=" if b.direction == Direction.higher else "<="
         return f'IF(ISNUMBER({v}),IF({v}{cmp}{target},"Green","Red"),{blank})'
     if isinstance(b, MappingBands):
@@ -443,17 +440,17 @@ class _Writer:
                 row += 1
             for col, text in ((COL_REF, "Ref"), (COL_LABEL, "Item"), (COL_VALUE, "Your figure"),
                               (COL_DEF, "Definition"), (COL_WHY, "Why we are collecting this")):
-                c = ws.cell(row=row, column=col, value=text)
-                c.font = WHITE_BOLD
-                c.fill = HEADER_FILL
+                head_cell = ws.cell(row=row, column=col, value=text)
+                head_cell.font = WHITE_BOLD
+                head_cell.fill = HEADER_FILL
             row += 1
             for item in sec.all_items():
                 ws.cell(row=row, column=COL_REF, value=item.ref)
                 ws.cell(row=row, column=COL_LABEL, value=item.label).alignment = WRAP
                 if item.source == Source.commissioner:
-                    c = ws.cell(row=row, column=COL_VALUE, value="Supplied by the council")
-                    c.fill = COUNCIL_FILL
-                    c.alignment = WRAP
+                    council = ws.cell(row=row, column=COL_VALUE, value="Supplied by the council")
+                    council.fill = COUNCIL_FILL
+                    council.alignment = WRAP
                 else:
                     self.input_cell(ws, row, item)
                 ws.cell(row=row, column=COL_DEF, value=item.definition).alignment = WRAP
@@ -489,10 +486,10 @@ class _Writer:
         unit = kpi.effective_unit()
         if unit == "percent":
             vcell.number_format = '0.0"%"' if self.fw.kpi_precision(kpi) == 1 else '0"%"'
-        for c in (vcell, bcell):
-            c.fill = KPI_FILL
-            c.border = BOX
-            c.font = BOLD
+        for kpi_cell in (vcell, bcell):
+            kpi_cell.fill = KPI_FILL
+            kpi_cell.border = BOX
+            kpi_cell.font = BOLD
         self.name(Slot(kpi.value_name, ws.title, row, COL_VALUE, kpi.label, "kpi_value"))
         self.name(Slot(kpi.band_name, ws.title, row, COL_DEF, kpi.label, "kpi_band"))
         self.band_colours(ws, bcell.coordinate)

@@ -113,6 +113,8 @@ class _Checker:
         self.labels: dict[str, str] = {}
         #: why this version of the framework was chosen (for V002)
         self.version_basis = "the version in force now"
+        #: items found neither by name nor by label (V005)
+        self.not_found: list[ItemField] = []
 
     def add(self, code: str, severity: str, message: str, *, item: str | None = None,
             raw: RawCell | None = None, rule: str | None = None) -> None:
@@ -133,6 +135,7 @@ class _Checker:
         raws = self.locate(cover + body)
         coerced = self.read_values(cover + body, raws)
         self.check_cover(cover, coerced)
+        self.report_not_found()
         self.check_items(body, coerced)
         self.check_tables()
         self.check_rules()
@@ -182,9 +185,7 @@ class _Checker:
             for item in missing:
                 raw = index.find(item.label, section_sheet.get(item.id, "Cover"), used)
                 if raw is None:
-                    severity = "error" if item.required and self.data.applies(item.applies_to) else "warning"
-                    self.add("V005", severity, f"{item.label!r} ({item.id}) is not in the workbook: "
-                                               "no cell has that name and no cell has that label", item=item.id)
+                    self.not_found.append(item)  # reported once the service types are known
                     continue
                 used.add((raw.sheet, raw.coordinate))
                 found[item.id] = raw
@@ -221,6 +222,15 @@ class _Checker:
                 self.add(note.code, note.severity, f"{item.label}: {note.message}", item=item.id)
             out[item.id] = c
         return out
+
+    def report_not_found(self) -> None:
+        """V005 for each item not in the workbook: an error only where the item is required and
+        applies to the services the provider delivers (a live-in care sheet left out by a provider
+        of home-based care only is not an error)."""
+        for item in self.not_found:
+            severity = "error" if item.required and self.data.applies(item.applies_to) else "warning"
+            self.add("V005", severity, f"{item.label!r} ({item.id}) is not in the workbook: "
+                                       "no cell has that name and no cell has that label", item=item.id)
 
     # -- cover ------------------------------------------------------------------------------
     def check_cover(self, cover: list[ItemField], values: dict[str, Coerced]) -> None:

@@ -23,11 +23,21 @@ def consequences_text(k: KpiResult) -> str:
     return "; ".join(k.consequences) if k.band in ("amber", "red") else ""
 
 
+def _cell(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, str) and "\r" in v:
+        # the writer quotes fields holding its line terminator ("\n") but not a lone CR, which
+        # spreadsheet programs read as a new row: "x\r=cmd..." would start a row with a formula
+        v = v.replace("\r\n", "\n").replace("\r", "\n")
+    return csv_safe(v)
+
+
 def _write(rows: list[list[Any]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     for row in rows:
-        w.writerow([csv_safe(v) if v is not None else "" for v in row])
+        w.writerow([_cell(v) for v in row])
     return buf.getvalue()
 
 

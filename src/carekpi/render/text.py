@@ -73,7 +73,7 @@ class TextRenderer(Renderer):
         for col, kw in (("Provider", {"overflow": "fold", "max_width": 28}), ("Period", {}), ("KPI", {"max_width": 34}),
                         ("Num/Den", {"justify": "right"}), ("Value", {"justify": "right"}), ("Target", {}),
                         ("Band", {}), ("Reason", {"overflow": "fold"})):
-            table.add_column(col, **kw)  # type: ignore[arg-type]
+            table.add_column(col, **kw)
         for r in report.returns:
             who = r.provider or r.file
             if r.unreadable:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font, PatternFill
 
 from carekpi.render.base import Renderer
@@ -29,9 +30,10 @@ class XlsxRenderer(Renderer):
         row = 2
         for r in report.returns:
             if r.unreadable:
-                set_cell_text(ws.cell(row=row, column=1), r.file)
-                set_cell_text(ws.cell(row=row, column=5), "unreadable")
-                set_cell_text(ws.cell(row=row, column=15), r.unreadable)
+                for col, text in ((1, r.file), (5, "unreadable"), (15, r.unreadable)):
+                    cell = ws.cell(row=row, column=col)
+                    assert isinstance(cell, Cell)
+                    set_cell_text(cell, text)
                 row += 1
                 continue
             for k in r.kpis:
@@ -42,6 +44,7 @@ class XlsxRenderer(Renderer):
                           consequences_text(k) or None]
                 for col, v in enumerate(values, start=1):
                     cell = ws.cell(row=row, column=col)
+                    assert isinstance(cell, Cell)
                     if isinstance(v, (int, float)) and not isinstance(v, bool):
                         cell.value = v
                     elif v is not None:
