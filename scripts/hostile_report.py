@@ -32,7 +32,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -43,7 +42,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
 import workbook_variants as wv  # noqa: E402
-
 from carekpi import preflight as pf  # noqa: E402
 from carekpi.fill import fill_workbook  # noqa: E402
 from carekpi.loader import find_framework  # noqa: E402

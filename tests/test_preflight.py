@@ -194,9 +194,7 @@ def inject_doctype(xml: bytes, doctype: bytes, body_find: bytes, body_new: bytes
 
 BILLION_LAUGHS = (
     b'<!DOCTYPE lolz [\n<!ENTITY lol "lol">\n'
-    + b"".join(
-        b'<!ENTITY lol%d "%s">\n' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10)
-    )
+    + b"".join(b'<!ENTITY lol%d "%s">\n' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10))
     + b"]>\n"
 )
 XXE = b'<!DOCTYPE foo [\n<!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n'
@@ -610,8 +608,7 @@ HOSTILE: dict[str, tuple[Builder, str]] = {
             SHEET,
             sheet_replacing(
                 ORIGINAL_MERGE,
-                b'<x:mergeCell xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-                b"\n\tref\n=\n'A1:Z100000'/>",
+                b"<x:mergeCell xmlns:x=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"\n\tref\n=\n'A1:Z100000'/>",
             ),
         ),
         "merges, links or comments",
@@ -690,9 +687,7 @@ def test_excel_like_workbook_with_shared_strings_passes(tmp_path: Path) -> None:
 
 
 def test_workbook_with_xml_declaration_and_bom_passes(tmp_path: Path) -> None:
-    sheet = b'\xef\xbb\xbf<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n' + member(
-        valid_xlsx_bytes(), SHEET
-    )
+    sheet = b'\xef\xbb\xbf<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n' + member(valid_xlsx_bytes(), SHEET)
     path = with_member(SHEET, sheet)(tmp_path)
     assert preflight(path) == []
 
@@ -888,6 +883,26 @@ def test_ensure_safe_xml_accepts_parser_that_leaves_entities_unexpanded(
 
 
 # --- fuzzing ---------------------------------------------------------------
+
+
+def test_openpyxl_read_errors_cover_an_untranslatable_shared_formula(tmp_path: Path) -> None:
+    """Found by the mutation search: a dependent cell left of a shared formula's anchor."""
+    data = excel_like_xlsx_bytes()
+    sheet = member(data, SHEET).replace(b'<row r="4">', b'<row r="4"><c r="A4"><f t="shared" si="0"/><v>1</v></c>', 1)
+    sheet = sheet.replace(b'<c r="A4" t="s"><v>', b'<c r="Z4" t="s"><v>', 1)
+    path = write(tmp_path, "f.xlsx", rezip(data, {SHEET: sheet}))
+    assert preflight(path) == []
+    assert openpyxl.load_workbook(path, data_only=True)["Return"]["A4"].value == 1
+    with pytest.raises(OPENPYXL_READ_ERRORS) as info:
+        openpyxl.load_workbook(path, data_only=False)
+    assert type(info.value).__name__ == "TranslatorError"
+
+
+def test_openpyxl_read_errors_cover_a_wrong_extension(tmp_path: Path) -> None:
+    path = write(tmp_path, "return.xls", valid_xlsx_bytes())  # really an .xlsx
+    assert preflight(path) == []
+    with pytest.raises(OPENPYXL_READ_ERRORS):
+        openpyxl.load_workbook(path)
 
 
 def _xml_members(data: bytes) -> list[str]:

@@ -129,6 +129,36 @@ def test_any_values_in_other_frameworks_returns(fid: str, tmp_path: Path) -> Non
     run()
 
 
+EXTREME_PERIODS = [date(9999, 12, 31), date(2199, 12, 31), date(2200, 1, 1), date(1900, 1, 1), date(1899, 12, 31),
+                   date(1, 1, 1), "31/12/9999", "01/01/0001", 2958465, 1, 0, -1, datetime(2199, 12, 31, 23, 59)]
+RETURN_TYPES = [(fid, rt.id) for fid in ("surrey", "bcp", "dorset", "cheshire-east-awc", "cheshire-east-dpss")
+                for rt in find_framework(fid).returns]
+
+
+@pytest.mark.parametrize(("fid", "rid"), RETURN_TYPES)
+def test_any_reporting_period_gives_a_report(fid: str, rid: str, tmp_path: Path) -> None:
+    """Periods and deadlines are computed from the date typed: at the ends of the calendar
+    (year 1, year 9999) that arithmetic must end in a finding, not an exception."""
+    fw = find_framework(fid)
+    template = template_for(fw, rid)
+    for i, day in enumerate(EXTREME_PERIODS):
+        path = tmp_path / f"{i}.xlsx"
+        path.write_bytes(fill_workbook(template, {"reporting_period": day}))
+        report = validate_file(path, today=TODAY)
+        _everything(fw, report)
+        if isinstance(day, date) and not date(1900, 1, 1) <= day <= date(2199, 12, 31):
+            assert [f.code for f in report.findings if f.field == "reporting_period"] == ["V104"]
+
+
+@settings(max_examples=25, **SETTINGS)  # type: ignore[arg-type]
+@given(day=VALUES, case=st.sampled_from(RETURN_TYPES))
+def test_any_value_as_the_reporting_period(day: Any, case: tuple[str, str], tmp_path: Path) -> None:
+    fw = find_framework(case[0])
+    path = tmp_path / "period.xlsx"
+    path.write_bytes(fill_workbook(template_for(fw, case[1]), {"reporting_period": day}))
+    _everything(fw, validate_file(path, today=TODAY))
+
+
 def test_the_strategy_reaches_the_awkward_values() -> None:
     """The values the brief names are all in the strategy (a guard against narrowing it)."""
     for v in ("=1+1", "#DIV/0!", " ", "\u00a0", "95%", "31/03/2026", "Yes", "-", "n/a", "1,234"):

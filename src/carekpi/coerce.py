@@ -28,7 +28,7 @@ Documented rules (README, "How values are read"):
 * Dates: real dates; Excel serial numbers (``46112`` → 31/03/2026, with a warning); UK
   dates typed as text (``31/03/2026``, ``31-03-26``, ``31.03.2026``, ``2026-03-31``,
   ``31 March 2026``, ``31st Mar 2026``, ``March 2026``) with a warning. Day first, always:
-  ``03/04/2026`` is 3 April.
+  ``03/04/2026`` is 3 April. Dates before 1900 or after 2199 are refused (V104).
 * Yes/No: ``Yes``/``No`` (``Partial`` where offered); ``Y``, ``yes``, ``TRUE``, ``1``,
   ``N``, ``FALSE``, ``0``, and Excel's TRUE/FALSE, are accepted with a warning.
 * Choices: an answer differing from an allowed one only in capitals or spacing is
@@ -63,6 +63,8 @@ _MONTHS["sept"] = 9
 EXCEL_EPOCH = datetime(1899, 12, 30)
 #: numbers this large (beyond the 15 digits Excel keeps) are refused, never computed with
 TOO_LARGE = Decimal(10) ** 15
+#: the dates a return can hold: periods and deadlines are computed from them
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2199, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ def coerce(item: ItemField, raw: Any, *, number_format: str = "General", data_ty
     if t in (FieldType.count, FieldType.integer, FieldType.number, FieldType.money, FieldType.percentage):
         return _coerce_number(item, raw, number_format)
     if t == FieldType.date:
-        return _coerce_date(raw, number_format)
+        return _in_date_range(_coerce_date(raw, number_format))
     if t in (FieldType.yes_no, FieldType.yes_no_partial):
         return _coerce_yes_no(item, raw)
     if t == FieldType.choice:
@@ -186,7 +188,7 @@ def coerce(item: ItemField, raw: Any, *, number_format: str = "General", data_ty
 def _coerce_number(item: ItemField, raw: Any, number_format: str) -> Coerced:
     notes: list[Note] = []
     t = item.type
-    if isinstance(raw, bool) or isinstance(raw, (datetime, date)):
+    if isinstance(raw, (bool, datetime, date)):
         return Coerced(None, (_err("V102", f"{_fmt(raw)!s} is not a number"),))
     if isinstance(raw, (int, float, Decimal)):
         value = _as_decimal(raw)
@@ -238,8 +240,8 @@ def _coerce_date(raw: Any, number_format: str) -> Coerced:
         return Coerced(raw)
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         if 1 <= raw <= 2958465:
-            d = (EXCEL_EPOCH + timedelta(days=int(raw))).date()
-            return Coerced(d, (_warn(f"{raw} is a date stored as a number; read as {d:%d/%m/%Y}"),))
+            day = (EXCEL_EPOCH + timedelta(days=int(raw))).date()
+            return Coerced(day, (_warn(f"{raw} is a date stored as a number; read as {day:%d/%m/%Y}"),))
         return Coerced(None, (_err("V102", f"{raw} is not a date"),))
     text = clean_text(str(raw))
     d = parse_date_text(text)
@@ -248,8 +250,16 @@ def _coerce_date(raw: Any, number_format: str) -> Coerced:
     return Coerced(d, (_warn(f"{_q(str(raw))} was typed as text; read as the date {d:%d/%m/%Y}"),))
 
 
+def _in_date_range(c: Coerced) -> Coerced:
+    if isinstance(c.value, date) and not FIRST_DATE <= c.value <= LAST_DATE:
+        return Coerced(None, (*c.notes, _err("V104", f"{c.value.day:02d}/{c.value.month:02d}/{c.value.year} is not a "
+                                                      f"date a return can hold ({FIRST_DATE.year} to {LAST_DATE.year})")))
+    return c
+
+
 def _coerce_yes_no(item: ItemField, raw: Any) -> Coerced:
     choices = item.allowed_choices() or []
+    answer: str | None = None
     if isinstance(raw, bool):
         answer = "Yes" if raw else "No"
         return Coerced(answer, (_warn(f"{str(raw).upper()} read as {answer}"),))
@@ -257,7 +267,6 @@ def _coerce_yes_no(item: ItemField, raw: Any) -> Coerced:
     if text in choices:
         return Coerced(text)
     low = text.lower()
-    answer = None
     if low in _YES:
         answer = "Yes"
     elif low in _NO:

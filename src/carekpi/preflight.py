@@ -34,6 +34,7 @@ from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as DET
 from defusedxml.common import DefusedXmlException
+from openpyxl.formula.translate import TranslatorError
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -150,7 +151,7 @@ _XML_ERRORS: tuple[type[BaseException], ...] = (
 
 #: Exceptions ``openpyxl.load_workbook(path, read_only=False, data_only=...)`` raises on
 #: a file that passed :func:`preflight` but is still damaged: exactly the types seen
-#: in ~80,000 seeded mutations of valid workbooks (tests/test_preflight.py, both
+#: in ~110,000 seeded mutations of valid workbooks (tests/test_preflight.py, both
 #: data_only modes), plus InvalidFileException for a path whose extension is not
 #: .xlsx/.xlsm/.xltx/.xltm (pass an open binary file to avoid it). The reader turns
 #: exactly these into UnreadableWorkbook; anything else is a bug and should propagate.
@@ -164,6 +165,7 @@ OPENPYXL_READ_ERRORS: tuple[type[BaseException], ...] = (
     TypeError,  # openpyxl descriptors given the wrong kind of value or attribute
     ValueError,  # bad attribute values; openpyxl's "Unable to read workbook" wrapper
     OverflowError,  # numbers too large for C (e.g. a style attribute of 10**20)
+    TranslatorError,  # a shared formula that cannot be moved to a dependent cell (data_only=False)
     InvalidFileException,  # extension not supported by openpyxl, when given a path
 )
 
