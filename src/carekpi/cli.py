@@ -37,8 +37,11 @@ app.add_typer(frameworks_app, name="frameworks")
 
 
 class _State:
-    debug = False
-    frameworks_dirs: list[Path] = []
+    """Options of the top-level command, read by the subcommands."""
+
+    def __init__(self) -> None:
+        self.debug = False
+        self.frameworks_dirs: list[Path] = []
 
 
 state = _State()

@@ -1,11 +1,17 @@
 """Read a provider's workbook: find each item's cell, without trusting the file.
 
 Cells are found by their defined names (the item ids); where a name is missing
-(a sheet copied into another workbook, an older template) the item's label is
-looked for on the sheet instead, with a warning. Formula cells are read for
-their cached values, and a formula without one is reported, never read as blank.
+(a sheet copied into another workbook, an older template) or does not point at
+one real cell (``#REF!``, a whole column, a row past 1048576, a sheet that is not
+there) the item's label is looked for instead, on the item's own sheet first,
+with a warning; the figure is in the "Your figure" column, else just after the
+label (after the whole block when the label is merged across cells). Formula
+cells are read for their cached values, and a formula without one is reported,
+never read as blank.
 
-The workbook is opened read-only from disk and never written.
+The workbook is opened read-only from disk and never written; its content
+(checked by preflight) decides how it is read, not its file name. Every failure
+to read it ends as UnreadableWorkbook, one sentence.
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ MAX_TABLE_ROWS = 10000
 #: AttributeError from a chart sheet without a drawing, which openpyxl itself writes
 #: (openpyxl/reader/excel.py read_chartsheet: ``'list' object has no attribute 'find'``)
 READER_EXTRA_ERRORS: tuple[type[BaseException], ...] = (AttributeError,)
+
+
+_XML_CHECKED = False
 
 
 @dataclass
@@ -66,7 +75,12 @@ def open_workbook(path: str | Path, *, data_only: bool = False) -> WorkbookConte
     """Open ``path`` safely, or raise :class:`UnreadableWorkbook` with one clear sentence."""
     import openpyxl
 
-    from carekpi.preflight import OPENPYXL_READ_ERRORS, preflight
+    from carekpi.preflight import OPENPYXL_READ_ERRORS, ensure_safe_xml, preflight
+
+    global _XML_CHECKED
+    if not _XML_CHECKED:
+        ensure_safe_xml()  # refuse to read anything if openpyxl's XML parsing is not defused
+        _XML_CHECKED = True
 
     p = Path(path)
     if not p.exists():

@@ -278,7 +278,8 @@ class _Checker:
             self.add("V303", "warning", f"the reporting period {period.label} has not ended yet",
                      item="reporting_period")
         due = deadline_for(self.rtype, period)
-        self.add("V306", "info", f"the return for {period.label} is due by {due:%A} {due.day} {due:%B %Y}", item="reporting_period")
+        self.add("V306", "info", f"the return for {period.label} is due by {due:%A} {due.day} {due:%B %Y}",
+                 item="reporting_period")
 
     # -- items ------------------------------------------------------------------------------
     def check_items(self, items: list[ItemField], values: dict[str, Coerced]) -> None:
@@ -298,8 +299,10 @@ class _Checker:
             d.values[item.id] = c.value
             if c.value is None and item.required and not any(n.severity == "error" for n in c.notes):
                 if c.shown:
-                    hint = " (enter 0 if there were none)" if item.type.value in ("count", "integer", "number", "money", "percentage") else ""
-                    self.add("V101", "error", f"{item.label}: {c.shown!r} is not an answer; a value is required{hint}", item=item.id)
+                    numeric = item.type.value in ("count", "integer", "number", "money", "percentage")
+                    hint = " (enter 0 if there were none)" if numeric else ""
+                    self.add("V101", "error", f"{item.label}: {c.shown!r} is not an answer; a value is required{hint}",
+                             item=item.id)
                 else:
                     self.add("V101", "error", f"{item.label} is required", item=item.id)
 
@@ -313,7 +316,7 @@ class _Checker:
             parsed: list[dict[str, Any]] = []
             for rownum, cells in rows:
                 rec: dict[str, Any] = {"_row": rownum, "_cells": cells}
-                for col, raw in zip(table.columns, cells):
+                for col, raw in zip(table.columns, cells, strict=False):
                     item = ItemField(id=col.id, label=col.label, type=col.type, choices=col.choices, required=col.required)
                     c = coerce(item, raw.value, number_format=raw.number_format, data_type=raw.data_type)
                     for note in c.notes:

@@ -1,0 +1,35 @@
+"""carekpi refuses to read any workbook when openpyxl's XML parsing is not defused."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_returns" / "surrey" / "brightwater-2026-01.xlsx"
+
+
+def test_validate_refuses_to_run_without_defusedxml() -> None:
+    code = (
+        "import sys, openpyxl.xml as ox\n"
+        "ox.DEFUSEDXML = False\n"
+        f"sys.argv = ['carekpi', 'validate', {str(SAMPLE)!r}]\n"
+        "from carekpi.cli import main\n"
+        "main()\n"
+    )
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": src},
+                       timeout=60)
+    assert r.returncode == 2
+    assert "openpyxl is not using defusedxml" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_validate_runs_with_defusedxml() -> None:
+    code = f"import sys; sys.argv = ['carekpi', 'validate', {str(SAMPLE)!r}, '--today', '2026-11-22']\n" \
+           "from carekpi.cli import main\nmain()\n"
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": src},
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "Result: valid" in r.stdout
