@@ -619,7 +619,7 @@ HOSTILE: dict[str, tuple[Builder, str]] = {
         with_member(SHEET, sheet_replacing(b'ref="A4"', b'ref="A1:Z1048576"')),
         "merges, links or comments",
     ),
-    "million_cells": (_million_cells, "more than 1,000,000 cells"),
+    "million_cells": (_million_cells, f"more than {pf.MAX_CELLS:,} cells"),
     "comment_on_whole_sheet": (
         with_member(
             "xl/comments/comment1.xml",

@@ -7,6 +7,7 @@ read or the command is misused; 3 an internal error (a bug: please report it).
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
 from collections.abc import Iterator
@@ -139,18 +140,25 @@ def _renderer(name: str) -> object:
     return get_renderer(name)
 
 
-def _writable(output: Path) -> None:
-    """Refuse, in one sentence, an output file whose folder does not exist."""
+def _writable(output: Path, inputs: list[Path] | None = None) -> None:
+    """Refuse, in one sentence, an output file whose folder does not exist or that is an input."""
     if not output.parent.is_dir():
         raise UsageError(f"cannot write {output}: the folder {output.parent} does not exist")
+    target = output.resolve()
+    for p in inputs or []:
+        if p.exists() and p.is_file() and p.resolve() == target:
+            raise UsageError(f"cannot write {output}: it is one of the input files, which carekpi never modifies")
 
 
-def _emit(result: str | bytes, output: Path | None) -> None:
+def _emit(result: str | bytes, output: Path | None, inputs: list[Path] | None = None) -> None:
     if output is not None:
         from carekpi.atomic import atomic_write_bytes
 
-        _writable(output)
-        atomic_write_bytes(output, result if isinstance(result, bytes) else result.encode("utf-8"))
+        _writable(output, inputs)
+        try:
+            atomic_write_bytes(output, result if isinstance(result, bytes) else result.encode("utf-8"))
+        except OSError as exc:  # disk full, permission denied: the old file (if any) is intact
+            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
         _err(f"wrote {output}")
         return
     if isinstance(result, bytes):
@@ -239,6 +247,9 @@ def _check_templates(paths: list[Path], framework: str | None, return_type: str 
                 ref = framework or meta.get("framework")
                 if not ref:
                     raise UsageError(f"{f} has no carekpi metadata naming its framework: name it with --framework")
+                if not framework and not re.fullmatch(r"[a-z][a-z0-9-]{0,63}", ref):
+                    # the workbook is untrusted: it may name a framework id, never a file to load
+                    raise UsageError(f"{f} names the framework {ref[:60]!r}, which is not a framework id")
                 fw = find_framework(ref, state.frameworks_dirs)
                 rid = return_type or meta.get("return_type") or fw.returns[0].id
                 if rid not in [r.id for r in fw.returns]:
@@ -296,7 +307,7 @@ def validate(
             if rep.unreadable is None and not rep.passed(strict):
                 code = max(code, 1)
         renderer = _renderer(fmt.value)
-        _emit(renderer.validation(reports), output)  # type: ignore[attr-defined]
+        _emit(renderer.validation(reports), output, list(files))  # type: ignore[attr-defined]
         if len(files) == 1 and reports[0].unreadable:
             _err(f"error: {reports[0].file}: {reports[0].unreadable}")
     raise typer.Exit(code)
@@ -330,7 +341,8 @@ def score(
         )
         if fmt == ScoreFormat.xlsx and output is None:
             raise UsageError("--format xlsx needs -o/--output FILE.xlsx")
-        _emit(_renderer(fmt.value).score(report), output)  # type: ignore[attr-defined]
+        _emit(_renderer(fmt.value).score(report), output,  # type: ignore[attr-defined]
+              [Path(r.file) for r in report.returns])
         if report.unreadable:
             code = 1
     raise typer.Exit(code)

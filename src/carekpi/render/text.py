@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 from rich.table import Table
@@ -25,6 +26,15 @@ def counts_text(counts: dict[str, int]) -> str:
     return f"{_plural(counts['error'], 'error')}, {_plural(counts['warning'], 'warning')}, {counts['info']} info"
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _safe(text: str) -> str:
+    """Text from a return, made harmless for a terminal: control characters (escape
+    sequences that could recolour or rewrite the screen) become U+FFFD."""
+    return _CONTROL.sub("\ufffd", text)
+
+
 class TextRenderer(Renderer):
     name = "text"
 
@@ -34,7 +44,7 @@ class TextRenderer(Renderer):
 
     def _console(self, buf: io.StringIO) -> Console:
         return Console(file=buf, force_terminal=self.color, no_color=not self.color, width=self.width,
-                       highlight=False, emoji=False, soft_wrap=False)
+                       highlight=False, emoji=False, soft_wrap=False, markup=False)
 
     def validation(self, reports: list[ValidationReport]) -> str:
         out: list[str] = []
@@ -62,7 +72,7 @@ class TextRenderer(Renderer):
                 verdict = "NOT VALID: correct the errors and validate again before sending"
             out.append(f"Result: {verdict}. {counts_text(rep.counts)}.")
             out.append("")
-        return "\n".join(out).rstrip("\n") + "\n"
+        return _safe("\n".join(out).rstrip("\n")) + "\n"
 
     def score(self, report: ScoreReport) -> str:
         buf = io.StringIO()
@@ -77,7 +87,7 @@ class TextRenderer(Renderer):
         for r in report.returns:
             who = r.provider or r.file
             if r.unreadable:
-                table.add_row(who, "", "", "", "", "", Text("unreadable", style="bold red"), r.unreadable)
+                table.add_row(_safe(who), "", "", "", "", "", Text("unreadable", style="bold red"), _safe(r.unreadable))
                 continue
             if not r.valid:
                 who += f" [{r.errors} error{'s' if r.errors != 1 else ''}]"
@@ -93,8 +103,8 @@ class TextRenderer(Renderer):
                 reason = k.reason
                 if k.consequences and k.band in ("amber", "red"):
                     reason += ". Possible consequences: " + "; ".join(k.consequences)
-                table.add_row(who if i == 0 else "", (r.period or "") if i == 0 else "",
-                              f"{k.ref + ' ' if k.ref else ''}{k.label}", numden, k.display, k.target or "", band, reason,
+                table.add_row(_safe(who) if i == 0 else "", (r.period or "") if i == 0 else "",
+                              f"{k.ref + ' ' if k.ref else ''}{k.label}", numden, k.display, k.target or "", band, _safe(reason),
                               end_section=i == len(r.kpis) - 1)
         console.print(table)
         c = report.band_counts()
