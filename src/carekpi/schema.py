@@ -45,7 +45,18 @@ def framework_json_schema() -> dict[str, Any]:
         "description": _DESCRIPTION,
     }
     rest = {k: v for k, v in generated.items() if k not in head}
-    return {**head, **rest}
+    return _without_decimal_patterns({**head, **rest})
+
+
+def _without_decimal_patterns(node: Any) -> Any:
+    """Drop the regular expression some pydantic versions attach to decimals written as
+    strings, so the schema is the same whichever pydantic 2 release generated it."""
+    if isinstance(node, dict):
+        return {k: _without_decimal_patterns(v) for k, v in node.items()
+                if not (k == "pattern" and isinstance(v, str) and v.startswith("^(?!^[-+.]*$)"))}
+    if isinstance(node, list):
+        return [_without_decimal_patterns(v) for v in node]
+    return node
 
 
 def schema_text() -> str:
