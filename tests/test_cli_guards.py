@@ -87,3 +87,14 @@ def test_escape_sequences_from_a_return_never_reach_the_terminal() -> None:
     out = TextRenderer().validation([rep])
     assert "\x1b" not in out and "\x07" not in out
     assert "Evil\ufffd[2J Care" in out
+
+
+def test_frameworks_dir_from_option_and_environment_is_listed_once(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    src = Path(__file__).resolve().parents[1] / "frameworks" / "surrey.yaml"
+    (tmp_path / "surrey-local.yaml").write_text(src.read_text().replace("\nid: surrey\n", "\nid: surrey-local\n"))
+    monkeypatch.setenv("CAREKPI_FRAMEWORKS_DIR", str(tmp_path))
+    result = runner.invoke(app, ["frameworks"])
+    assert result.exit_code == 0
+    lines = [line for line in result.output.splitlines() if line.startswith("surrey-local")]
+    assert len(lines) == 1 and " local " in lines[0]

@@ -504,7 +504,15 @@ def search_dirs(extra: list[Path] | None = None) -> list[tuple[str, Path]]:
             if part:
                 dirs.append(("local", Path(part)))
     dirs.append(("bundled", bundled_dir()))
-    return dirs
+    # the same folder named twice (option and environment variable) is searched once
+    seen: set[Path] = set()
+    unique: list[tuple[str, Path]] = []
+    for origin, d in dirs:
+        key = d.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append((origin, d))
+    return unique
 
 
 def framework_files(extra: list[Path] | None = None) -> Iterator[tuple[str, Path]]:
