@@ -42,51 +42,11 @@ from carekpi.validate import validate_file
 TODAY = date(2026, 11, 22)
 BAND_TEXT = {"green": "Green", "amber": "Amber", "red": "Red", "na": "n/a"}
 
-BASE: dict[str, Any] = {
-    "provider_name": "Recalc Care Ltd",
-    "cqc_location_id": "1-000000002",
-    "reporting_period": date(2026, 3, 1),
-    "delivers_hbc": "Yes",
-    "delivers_linc": "Yes",
-    "delivers_specialist": "No",
-    "contact_name": "A Manager",
-    "contact_email": "manager@recalc.example",
-    "contact_phone": "01234 567890",
-    "packages_ceased": 3,
-    "packages_handed_back": 1,
-    "calls_total": 1100,
-    "calls_late": 40,
-    "calls_missed": 10,
-    "calls_rescheduled": 20,
-    "calls_cancelled_provider": 30,
-    "calls_cancelled_recipient": 100,
-    "calls_cancelled_recipient_24h": 25,
-    "restarts_offered": 10,
-    "restarts_taken": 9,
-    "staff_total": 100,
-    "staff_new_direct_care": 4,
-    "staff_new_back_office": 1,
-    "staff_leavers": 3,
-    "staff_orientation_eligible": 5,
-    "staff_orientation_completed": 5,
-    "staff_care_certificate": 96,
-    "complaints_received": 2,
-    "complaints_not_upheld": 1,
-    "complaints_upheld": 1,
-    "complaints_open": 0,
-    "complaints_closed": 2,
-    "safeguarding_referrals": 2,
-    "safeguarding_s42": 1,
-    "safeguarding_s42_abuse_risk": 0,
-    "safeguarding_s42_no_abuse": 1,
-    "safeguarding_s42_open": 0,
-    "linc_packages_ceased": 0,
-    "linc_packages_handed_back": 0,
-    "linc_breaks_delivered": 300,
-    "linc_breaks_not_required": 40,
-    "linc_active_staff": 12,
-    "linc_staff_supervised": 12,
-}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from conftest import SURREY_CLEAN  # noqa: E402  (the clean Surrey return the tests use)
+
+BASE: dict[str, Any] = {**SURREY_CLEAN, "provider_name": "Recalc Care Ltd", "cqc_location_id": "1-000000002",
+                        "contact_email": "manager@recalc.example"}
 CALL_ITEMS = ["packages_ceased", "packages_handed_back", "calls_total", "calls_late", "calls_missed",
               "calls_rescheduled", "calls_cancelled_provider", "calls_cancelled_recipient",
               "calls_cancelled_recipient_24h", "restarts_offered", "restarts_taken"]

@@ -16,43 +16,12 @@ import pytest
 import yaml
 
 from carekpi.schema import MODELINE
+from mini_framework import mini_framework
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS: list[dict[str, Any]] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
 
-FRAMEWORK = MODELINE + """
-id: mini
-name: Mini framework
-commissioner: Test Council
-service: Home care
-source_document: test.pdf
-version: "1"
-effective_from: 2024-04-01
-returns:
-  - id: monthly
-    label: Monthly return
-    cadence: monthly
-    deadline: {rule: day_of_following_month, day: 7}
-    sections:
-      - id: calls
-        label: Calls
-        sheet: Calls
-        fields:
-          - id: calls_total
-            label: Total calls
-            type: count
-          - id: calls_late
-            label: Late calls
-            type: count
-kpis:
-  - id: on_time
-    label: Calls on time
-    return: monthly
-    kind: ratio
-    numerator: calls_total - calls_late
-    denominator: calls_total
-    bands: {scheme: thresholds, green: 95, amber: 75}
-"""
+FRAMEWORK = mini_framework(modeline=MODELINE)
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 

@@ -18,43 +18,11 @@ from carekpi.model import Framework
 from carekpi.template import template_bytes
 from carekpi.validate import validate_file
 from carekpi.versions import framework_versions, in_force
+from mini_framework import mini_framework
 
 TODAY = date(2026, 1, 15)
 
-OLD = """\
-# yaml-language-server: $schema=../../schema/framework.schema.json
-id: mini
-name: Mini framework
-commissioner: Test Council
-service: Home care
-source_document: test.pdf
-version: "2024.04"
-effective_from: 2024-04-01
-returns:
-  - id: monthly
-    label: Monthly return
-    cadence: monthly
-    deadline: {rule: day_of_following_month, day: 7}
-    sections:
-      - id: calls
-        label: Calls
-        sheet: Calls
-        fields:
-          - id: calls_total
-            label: Total calls
-            type: count
-          - id: calls_late
-            label: Late calls
-            type: count
-kpis:
-  - id: on_time
-    label: Calls on time
-    return: monthly
-    kind: ratio
-    numerator: calls_total - calls_late
-    denominator: calls_total
-    bands: {scheme: thresholds, green: 95, amber: 75}
-"""
+OLD = mini_framework(version="2024.04", modeline="# yaml-language-server: $schema=../../schema/framework.schema.json")
 
 # Version 2025.04 adds a required item and raises the Green threshold.
 NEW = (OLD.replace('version: "2024.04"', 'version: "2025.04"')
