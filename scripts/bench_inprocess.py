@@ -13,9 +13,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from carekpi.loader import find_framework
-from carekpi.scoring import score_reports
-from carekpi.validate import validate_file
+from carekpi.framework.loader import find_framework
+from carekpi.scoring.engine import score_reports
+from carekpi.validation.validate import validate_file
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Time carekpi.preflight on every hostile file, each in its own subprocess.
+"""Time carekpi.workbook.preflight on every hostile file, each in its own subprocess.
 
 Generates the hostile variants from tests/test_preflight.py (HOSTILE and
 WARNINGS) plus bench-only files sitting just under each cap, then runs
@@ -50,8 +50,8 @@ RSS_LIMIT_MB = 300.0
 CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[2])
-from carekpi.preflight import preflight
-from carekpi.errors import UnreadableWorkbook
+from carekpi.workbook.preflight import preflight
+from carekpi.base.errors import UnreadableWorkbook
 
 def hwm_mb():
     try:
@@ -156,7 +156,7 @@ def cdata_tag_spam(d: Path) -> Path:
 def near_cap_entries(d: Path) -> Path:
     """The valid workbook plus tiny members up to exactly MAX_ENTRIES."""
     t = _builders_module()
-    pf = importlib.import_module("carekpi.preflight")
+    pf = importlib.import_module("carekpi.workbook.preflight")
     base = t.valid_xlsx_bytes()
     out = d / "near_cap_entries.xlsx"
     with zipfile.ZipFile(io.BytesIO(base)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:

@@ -43,9 +43,9 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
 import workbook_variants as wv  # noqa: E402
 from carekpi import preflight as pf  # noqa: E402
-from carekpi.fill import fill_workbook  # noqa: E402
-from carekpi.loader import find_framework  # noqa: E402
-from carekpi.template import template_bytes  # noqa: E402
+from carekpi.framework.loader import find_framework  # noqa: E402
+from carekpi.workbook.fill import fill_workbook  # noqa: E402
+from carekpi.workbook.template import template_bytes  # noqa: E402
 
 TIME_LIMIT_S = 5.0
 RSS_LIMIT_MB = 300.0

@@ -32,12 +32,12 @@ from typing import Any
 
 import openpyxl
 
-from carekpi.fill import fill_workbook
-from carekpi.loader import compiled, find_framework
-from carekpi.model import Framework
-from carekpi.scoring import KpiResult, score_reports
-from carekpi.template import kpi_value_formula, template_bytes
-from carekpi.validate import validate_file
+from carekpi.framework.loader import compiled, find_framework
+from carekpi.framework.model import Framework
+from carekpi.scoring.engine import KpiResult, score_reports
+from carekpi.validation.validate import validate_file
+from carekpi.workbook.fill import fill_workbook
+from carekpi.workbook.template import kpi_value_formula, template_bytes
 
 TODAY = date(2026, 11, 22)
 BAND_TEXT = {"green": "Green", "amber": "Amber", "red": "Red", "na": "n/a"}

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from carekpi.fill import fill_workbook
-from carekpi.loader import find_framework
-from carekpi.model import Framework
-from carekpi.template import template_bytes
+from carekpi.framework.loader import find_framework
+from carekpi.framework.model import Framework
+from carekpi.workbook.fill import fill_workbook
+from carekpi.workbook.template import template_bytes
 
 #: tests pretend today is this day, so "in the future" and "not ended yet" are stable
 TODAY = date(2026, 11, 22)

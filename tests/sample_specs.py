@@ -14,12 +14,12 @@ from typing import Any
 
 import yaml
 
-from carekpi.findings import ValidationReport
-from carekpi.loader import bundled_dir
-from carekpi.model import Framework
-from carekpi.samples import write_samples
-from carekpi.scoring import ScoreReport, load_commissioner_data, score_reports
-from carekpi.validate import validate_file
+from carekpi.framework.loader import bundled_dir
+from carekpi.framework.model import Framework
+from carekpi.scoring.engine import ScoreReport, load_commissioner_data, score_reports
+from carekpi.validation.findings import ValidationReport
+from carekpi.validation.validate import validate_file
+from carekpi.workbook.samples import write_samples
 from conftest import TODAY
 
 

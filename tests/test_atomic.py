@@ -1,4 +1,4 @@
-"""Tests for carekpi.atomic: all-or-nothing file replacement."""
+"""Tests for carekpi.base.atomic: all-or-nothing file replacement."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from carekpi import atomic
-from carekpi.atomic import atomic_path, atomic_write_bytes, atomic_write_text
+from carekpi.base import atomic
+from carekpi.base.atomic import atomic_path, atomic_write_bytes, atomic_write_text
 
 
 def _leftovers(directory: Path, keep: set[str]) -> list[str]:

@@ -20,13 +20,13 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from carekpi.base.errors import UsageError
 from carekpi.cli import app
-from carekpi.errors import UsageError
-from carekpi.loader import find_framework
-from carekpi.model import Framework, Kpi, TrajectoryBands
-from carekpi.periods import parse_period_key
+from carekpi.framework.loader import find_framework
+from carekpi.framework.model import Framework, Kpi, TrajectoryBands
+from carekpi.framework.periods import parse_period_key
 from carekpi.render.text import TextRenderer
-from carekpi.scoring import (
+from carekpi.scoring.engine import (
     ContractSettings,
     KpiResult,
     ReturnScore,
@@ -36,8 +36,8 @@ from carekpi.scoring import (
     score_reports,
     trajectory_target,
 )
-from carekpi.template import RELATIVE_PENDING, TRAJECTORY_PENDING
-from carekpi.validate import validate_file
+from carekpi.validation.validate import validate_file
+from carekpi.workbook.template import RELATIVE_PENDING, TRAJECTORY_PENDING
 from conftest import TODAY, template_for
 from sample_specs import Samples, check_bands, check_findings, check_regenerated
 

@@ -19,16 +19,16 @@ import yaml
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from carekpi.batch import score_paths
 from carekpi.cli import app
-from carekpi.loader import bundled_dir, find_framework
-from carekpi.model import Framework
-from carekpi.periods import deadline_for, parse_period_key, period_for
+from carekpi.framework.loader import bundled_dir, find_framework
+from carekpi.framework.model import Framework
+from carekpi.framework.periods import deadline_for, parse_period_key, period_for
+from carekpi.market.batch import score_paths
 from carekpi.render.text import TextRenderer
-from carekpi.samples import load_spec, write_samples
-from carekpi.scoring import KpiResult, ScoreReport, load_commissioner_data, score_reports
-from carekpi.template import META_SHEET, template_bytes
-from carekpi.validate import validate_file
+from carekpi.scoring.engine import KpiResult, ScoreReport, load_commissioner_data, score_reports
+from carekpi.validation.validate import validate_file
+from carekpi.workbook.samples import load_spec, write_samples
+from carekpi.workbook.template import META_SHEET, template_bytes
 from conftest import TODAY
 
 FW_ID = "cheshire-east-awc"

@@ -20,18 +20,18 @@ import yaml
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from carekpi.batch import score_paths
-from carekpi.caselogs import looks_like_name
 from carekpi.cli import app
-from carekpi.loader import bundled_dir, find_framework
-from carekpi.model import Framework
-from carekpi.periods import deadline_for, parse_period_key, period_for, working_days_between
+from carekpi.framework.loader import bundled_dir, find_framework
+from carekpi.framework.model import Framework
+from carekpi.framework.periods import deadline_for, parse_period_key, period_for, working_days_between
+from carekpi.market.batch import score_paths
 from carekpi.render import get_renderer
 from carekpi.render.text import TextRenderer
-from carekpi.samples import load_spec, write_samples
-from carekpi.scoring import KpiResult, ScoreReport, load_commissioner_data, score_reports
-from carekpi.template import META_SHEET, template_bytes
-from carekpi.validate import ReturnTypeMismatch, validate_file
+from carekpi.scoring.engine import KpiResult, ScoreReport, load_commissioner_data, score_reports
+from carekpi.validation.caselogs import looks_like_name
+from carekpi.validation.validate import ReturnTypeMismatch, validate_file
+from carekpi.workbook.samples import load_spec, write_samples
+from carekpi.workbook.template import META_SHEET, template_bytes
 from conftest import TODAY
 
 FW_ID = "cheshire-east-dpss"
@@ -290,7 +290,7 @@ SMALL_DECLARED = {"referrals_response_due": 1, "referrals_met_within_5_days": 1,
 @pytest.fixture(scope="module")
 def quarter_file(fw: Framework, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     """A quarterly return with n referrals, made once per (quarter, n, provider)."""
-    from carekpi.fill import fill_workbook
+    from carekpi.workbook.fill import fill_workbook
     from conftest import template_for
 
     folder = tmp_path_factory.mktemp("quarters")

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from carekpi import __version__
 from carekpi.cli import app
-from carekpi.loader import bundled_dir
-from carekpi.model import Framework
-from carekpi.template import template_bytes
+from carekpi.framework.loader import bundled_dir
+from carekpi.framework.model import Framework
+from carekpi.workbook.template import template_bytes
 from conftest import SURREY_CLEAN
 
 TODAY = "2026-11-22"

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from carekpi.cli import app
-from carekpi.model import Framework
+from carekpi.framework.model import Framework
 from conftest import SURREY_CLEAN
 
 runner = CliRunner()
@@ -44,7 +44,7 @@ def test_a_write_that_fails_is_one_message_and_exit_2(surrey: Framework, make_re
     def disk_full(path: object, data: bytes) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("carekpi.atomic.atomic_write_bytes", disk_full)
+    monkeypatch.setattr("carekpi.base.atomic.atomic_write_bytes", disk_full)
     result = runner.invoke(app, ["validate", str(f), "--format", "json", "-o", str(out)])
     assert result.exit_code == 2
     assert "cannot write" in result.output and "No space left on device" in result.output
@@ -79,8 +79,8 @@ def test_provider_text_is_not_rich_markup(surrey: Framework, make_return: Callab
 
 
 def test_escape_sequences_from_a_return_never_reach_the_terminal() -> None:
-    from carekpi.findings import Finding, ValidationReport
     from carekpi.render.text import TextRenderer
+    from carekpi.validation.findings import Finding, ValidationReport
 
     rep = ValidationReport("r.xlsx", "surrey", "2021.10", provider="Evil\x1b[2J Care",
                            findings=[Finding("V102", "error", "'\x1b]0;owned\x07' is not a number", "calls_total")])

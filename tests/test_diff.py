@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from carekpi.diff import (
+from carekpi.base.errors import FrameworkError, UsageError
+from carekpi.framework.diff import (
     Change,
     FrameworkDiff,
     diff_frameworks,
@@ -18,9 +19,8 @@ from carekpi.diff import (
     render_markdown,
     render_text,
 )
-from carekpi.errors import FrameworkError, UsageError
-from carekpi.loader import load_framework_text
-from carekpi.model import Framework
+from carekpi.framework.loader import load_framework_text
+from carekpi.framework.model import Framework
 
 ROOT = Path(__file__).resolve().parents[1]
 SURREY = ROOT / "frameworks" / "surrey.yaml"

@@ -21,13 +21,13 @@ import pytest
 from typer.testing import CliRunner
 
 from carekpi.cli import app
-from carekpi.findings import ValidationReport
-from carekpi.loader import find_framework
-from carekpi.model import Framework, RelativeBands
+from carekpi.framework.loader import find_framework
+from carekpi.framework.model import Framework, RelativeBands
 from carekpi.render.text import TextRenderer
-from carekpi.scoring import KpiResult, ScoreReport, quartiles, score_reports
-from carekpi.template import RELATIVE_PENDING
-from carekpi.validate import validate_file
+from carekpi.scoring.engine import KpiResult, ScoreReport, quartiles, score_reports
+from carekpi.validation.findings import ValidationReport
+from carekpi.validation.validate import validate_file
+from carekpi.workbook.template import RELATIVE_PENDING
 from conftest import TODAY, template_for
 from sample_specs import Samples, check_bands, check_findings, check_regenerated
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from carekpi.expr import ExprError, parse
+from carekpi.framework.expr import ExprError, parse
 
 
 def ev(source: str, **env: Any) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from carekpi.schema import MODELINE
+from carekpi.framework.schema import MODELINE
 from mini_framework import mini_framework
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from carekpi.base.errors import FrameworkProblem
 from carekpi.cli import app
-from carekpi.errors import FrameworkProblem
-from carekpi.lint import lint_paths, lint_text
-from carekpi.loader import FRAMEWORK_CODES
-from carekpi.model import Framework
+from carekpi.framework.lint import lint_paths, lint_text
+from carekpi.framework.loader import FRAMEWORK_CODES
+from carekpi.framework.model import Framework
 from conftest import SURREY_CLEAN
 
 MINI = """\

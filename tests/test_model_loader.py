@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from carekpi.errors import FrameworkError, FrameworkProblem
-from carekpi.loader import compiled, load_framework_text
-from carekpi.model import Band, Framework, RangeBands, excel_name_problem
+from carekpi.base.errors import FrameworkError, FrameworkProblem
+from carekpi.framework.loader import compiled, load_framework_text
+from carekpi.framework.model import Band, Framework, RangeBands, excel_name_problem
 
 MINI = """\
 id: mini

@@ -19,14 +19,14 @@ import pytest
 from typer.testing import CliRunner
 
 import workbook_variants as wv
-from carekpi import atomic
+from carekpi.base import atomic
 from carekpi.cli import app
-from carekpi.fill import fill_workbook
-from carekpi.loader import find_framework
+from carekpi.framework.loader import find_framework
 from carekpi.render.csv import CsvRenderer
 from carekpi.render.json import JsonRenderer
 from carekpi.render.xlsx import XlsxRenderer
-from carekpi.template import template_bytes
+from carekpi.workbook.fill import fill_workbook
+from carekpi.workbook.template import template_bytes
 from conftest import SURREY_CLEAN, TODAY, template_for
 
 DAY = TODAY.isoformat()
@@ -261,7 +261,7 @@ def test_a_renderer_failing_half_way_writes_nothing(renderer: type, method: str,
 
 
 def test_template_write_failing_half_way_keeps_the_old_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import carekpi.template as template_module
+    import carekpi.workbook.template as template_module
 
     target = tmp_path / "surrey.xlsx"
     target.write_bytes(b"old template")

@@ -1,4 +1,4 @@
-"""Hostile-file tests for carekpi.preflight.
+"""Hostile-file tests for carekpi.workbook.preflight.
 
 Every hostile file is generated here into tmp_path; no binaries are committed.
 The builders are plain functions (``HOSTILE`` / ``WARNINGS``) so that
@@ -33,9 +33,9 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from carekpi import preflight as pf
-from carekpi.errors import UnreadableWorkbook
-from carekpi.preflight import (
+from carekpi.base.errors import UnreadableWorkbook
+from carekpi.workbook import preflight as pf
+from carekpi.workbook.preflight import (
     OPENPYXL_READ_ERRORS,
     UnsafeEnvironment,
     declared_dimensions,

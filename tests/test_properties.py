@@ -24,15 +24,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import workbook_variants as wv
-from carekpi.coerce import Coerced, coerce
-from carekpi.errors import UnreadableWorkbook, UsageError
-from carekpi.fill import fill_workbook
-from carekpi.findings import ValidationReport
-from carekpi.loader import bundled_dir, find_framework
-from carekpi.model import FieldType, Framework, ItemField, Source
+from carekpi.base.errors import UnreadableWorkbook, UsageError
+from carekpi.framework.loader import bundled_dir, find_framework
+from carekpi.framework.model import FieldType, Framework, ItemField, Source
 from carekpi.render import get_renderer
-from carekpi.scoring import score_reports
-from carekpi.validate import validate_file
+from carekpi.scoring.engine import score_reports
+from carekpi.validation.findings import ValidationReport
+from carekpi.validation.validate import validate_file
+from carekpi.workbook.coerce import Coerced, coerce
+from carekpi.workbook.fill import fill_workbook
 from conftest import SURREY_CLEAN, TODAY, template_for
 
 SETTINGS = dict(deadline=None, derandomize=True, database=None,
@@ -76,7 +76,7 @@ def _case(fid: str) -> tuple[Framework, bytes, str | None, list[str], dict[str, 
         data = path.read_bytes()
         rid = validate_file(path, today=TODAY).return_type
     rtype = fw.return_type(rid or fw.returns[0].id)
-    from carekpi.cover import cover_items
+    from carekpi.workbook.cover import cover_items
 
     items = [i.id for i in cover_items(fw, rtype)] + [i.id for i in rtype.items() if i.source == Source.provider]
     return fw, data, rid, items, {t.id: len(t.columns) for t in rtype.record_tables}

@@ -23,16 +23,16 @@ import pytest
 from typer.testing import CliRunner
 
 import workbook_variants as wv
-from carekpi import preflight, reader
+from carekpi.base.errors import UnreadableWorkbook, UsageError
 from carekpi.cli import app
-from carekpi.errors import UnreadableWorkbook, UsageError
-from carekpi.fill import fill_workbook
-from carekpi.findings import ValidationReport
-from carekpi.loader import load_framework
-from carekpi.model import Framework
-from carekpi.scoring import score_reports
-from carekpi.template import template_bytes
-from carekpi.validate import validate_file
+from carekpi.framework.loader import load_framework
+from carekpi.framework.model import Framework
+from carekpi.scoring.engine import score_reports
+from carekpi.validation.findings import ValidationReport
+from carekpi.validation.validate import validate_file
+from carekpi.workbook import preflight, reader
+from carekpi.workbook.fill import fill_workbook
+from carekpi.workbook.template import template_bytes
 from conftest import SURREY_CLEAN, TODAY, template_for
 
 # Where the Surrey template puts each item (tests/test_surrey.py has the full table).
@@ -555,7 +555,7 @@ def test_preflight_refusals_reach_the_cli_as_one_sentence(tmp_path: Path) -> Non
 
 
 def load_framework_surrey() -> Framework:
-    from carekpi.loader import find_framework
+    from carekpi.framework.loader import find_framework
 
     return find_framework("surrey")
 
@@ -612,8 +612,8 @@ def test_validate_csv_neutralises_text_from_the_return(
     import csv
     import io
 
-    from carekpi.findings import Finding
     from carekpi.render.csv import CsvRenderer
+    from carekpi.validation.findings import Finding
 
     # file names are chosen by the sender (and shown as given on the command line); messages
     # quote what they typed

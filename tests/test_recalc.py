@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from carekpi.model import Framework
+from carekpi.framework.model import Framework
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "recalc_check.py"
 

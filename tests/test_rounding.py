@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from carekpi.model import Framework
-from carekpi.rounding import display, round_half_away
-from carekpi.scoring import KpiResult, score_reports
-from carekpi.validate import validate_file
+from carekpi.base.rounding import display, round_half_away
+from carekpi.framework.model import Framework
+from carekpi.scoring.engine import KpiResult, score_reports
+from carekpi.validation.validate import validate_file
 from conftest import SURREY_CLEAN, TODAY
 
 # --- round_half_away ---------------------------------------------------------------------------------------------

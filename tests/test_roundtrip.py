@@ -18,11 +18,11 @@ import openpyxl
 import pytest
 
 import workbook_variants as wv
-from carekpi.fill import fill_workbook
-from carekpi.findings import ValidationReport
-from carekpi.loader import bundled_dir, find_framework
-from carekpi.scoring import score_reports
-from carekpi.validate import validate_file
+from carekpi.framework.loader import bundled_dir, find_framework
+from carekpi.scoring.engine import score_reports
+from carekpi.validation.findings import ValidationReport
+from carekpi.validation.validate import validate_file
+from carekpi.workbook.fill import fill_workbook
 from conftest import SURREY_CLEAN, TODAY, template_for
 
 SURREY_CASES: dict[str, dict[str, Any]] = {

@@ -1,4 +1,4 @@
-"""Tests for carekpi.safety: formula-injection neutralisation and HTML escaping."""
+"""Tests for carekpi.base.safety: formula-injection neutralisation and HTML escaping."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carekpi.safety import FORMULA_TRIGGERS, csv_safe, html_escape, set_cell_text
+from carekpi.base.safety import FORMULA_TRIGGERS, csv_safe, html_escape, set_cell_text
 
 DANGEROUS = [
     "=1+1",

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 import yaml
 
-from carekpi.loader import bundled_dir
-from carekpi.model import Framework
-from carekpi.samples import load_spec, write_samples
-from carekpi.scoring import load_commissioner_data, score_reports
-from carekpi.validate import validate_file
+from carekpi.framework.loader import bundled_dir
+from carekpi.framework.model import Framework
+from carekpi.scoring.engine import load_commissioner_data, score_reports
+from carekpi.validation.validate import validate_file
+from carekpi.workbook.samples import load_spec, write_samples
 from conftest import TODAY
 
 SAMPLES = bundled_dir("sample_returns") / "surrey"

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from carekpi.loader import load_framework
-from carekpi.model import Framework
-from carekpi.schema import (
+from carekpi.framework.loader import load_framework
+from carekpi.framework.model import Framework
+from carekpi.framework.schema import (
     DEFAULT_SCHEMA_PATH,
     MODELINE,
     SCHEMA_DIALECT,
@@ -32,7 +32,7 @@ def _yaml_as_json(path: Path) -> Any:
 def test_committed_schema_matches_the_model() -> None:
     committed = DEFAULT_SCHEMA_PATH.read_text(encoding="utf-8")
     assert committed == schema_text(), (
-        "schema/framework.schema.json is out of date: run `python -m carekpi.schema`"
+        "schema/framework.schema.json is out of date: run `python -m carekpi.framework.schema`"
     )
 
 

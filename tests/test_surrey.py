@@ -20,15 +20,15 @@ from typing import Any
 import openpyxl
 import pytest
 
-from carekpi.cover import cover_items
-from carekpi.fill import fill_workbook
-from carekpi.findings import ValidationReport
-from carekpi.loader import compiled
-from carekpi.model import Framework, Source
-from carekpi.samples import _set_error
-from carekpi.scoring import load_commissioner_data, score_reports
-from carekpi.template import META_SHEET, template_bytes, template_layout, write_template
-from carekpi.validate import validate_file
+from carekpi.framework.loader import compiled
+from carekpi.framework.model import Framework, Source
+from carekpi.scoring.engine import load_commissioner_data, score_reports
+from carekpi.validation.findings import ValidationReport
+from carekpi.validation.validate import validate_file
+from carekpi.workbook.cover import cover_items
+from carekpi.workbook.fill import fill_workbook
+from carekpi.workbook.samples import _set_error
+from carekpi.workbook.template import META_SHEET, template_bytes, template_layout, write_template
 from conftest import SURREY_CLEAN, TODAY, template_for
 
 # Where each item is in the Surrey template (golden: a change here moves cells users are told about).

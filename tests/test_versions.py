@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from carekpi.base.errors import UsageError
 from carekpi.cli import app
-from carekpi.errors import UsageError
-from carekpi.fill import fill_workbook
-from carekpi.loader import find_framework, load_framework
-from carekpi.model import Framework
-from carekpi.template import template_bytes
-from carekpi.validate import validate_file
-from carekpi.versions import framework_versions, in_force
+from carekpi.framework.loader import find_framework, load_framework
+from carekpi.framework.model import Framework
+from carekpi.framework.versions import framework_versions, in_force
+from carekpi.validation.validate import validate_file
+from carekpi.workbook.fill import fill_workbook
+from carekpi.workbook.template import template_bytes
 from mini_framework import mini_framework
 
 TODAY = date(2026, 1, 15)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from carekpi.errors import UsageError
+from carekpi.base.errors import UsageError
 
 if TYPE_CHECKING:
-    from carekpi.errors import FrameworkProblem
-    from carekpi.findings import ValidationReport
-    from carekpi.scoring import ScoreReport
+    from carekpi.base.errors import FrameworkProblem
+    from carekpi.scoring.engine import ScoreReport
+    from carekpi.validation.findings import ValidationReport
 
 
 class Unsupported(UsageError):

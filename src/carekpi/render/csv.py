@@ -6,10 +6,10 @@ import csv
 import io
 from typing import Any
 
-from carekpi.findings import ValidationReport
+from carekpi.base.safety import csv_safe
 from carekpi.render.base import Renderer
-from carekpi.safety import csv_safe
-from carekpi.scoring import KpiResult, ScoreReport
+from carekpi.scoring.engine import KpiResult, ScoreReport
+from carekpi.validation.findings import ValidationReport
 
 SCORE_COLUMNS = [
     "file", "provider", "cqc_location_id", "period", "return_valid", "kpi", "ref", "label", "numerator",

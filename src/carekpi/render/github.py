@@ -7,9 +7,9 @@ the annotation's title carries the code and the sheet and cell, and so does the 
 
 from __future__ import annotations
 
-from carekpi.errors import FrameworkProblem
-from carekpi.findings import ValidationReport
+from carekpi.base.errors import FrameworkProblem
 from carekpi.render.base import Renderer
+from carekpi.validation.findings import ValidationReport
 
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 

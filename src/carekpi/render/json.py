@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from carekpi.errors import FrameworkProblem
-from carekpi.findings import ValidationReport
-from carekpi.loader import FRAMEWORK_CODES
+from carekpi.base.errors import FrameworkProblem
+from carekpi.framework.loader import FRAMEWORK_CODES
 from carekpi.render.base import Renderer
-from carekpi.scoring import ScoreReport
+from carekpi.scoring.engine import ScoreReport
+from carekpi.validation.findings import ValidationReport
 
 
 def dumps(obj: Any) -> str:

@@ -14,10 +14,10 @@ from typing import Any
 from urllib.parse import quote
 
 from carekpi import __version__
-from carekpi.errors import FrameworkProblem
-from carekpi.findings import CODES, ValidationReport
-from carekpi.loader import FRAMEWORK_CODES
+from carekpi.base.errors import FrameworkProblem
+from carekpi.framework.loader import FRAMEWORK_CODES
 from carekpi.render.base import Renderer
+from carekpi.validation.findings import CODES, ValidationReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}

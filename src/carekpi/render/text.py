@@ -9,10 +9,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from carekpi.errors import FrameworkProblem
-from carekpi.findings import ValidationReport
+from carekpi.base.errors import FrameworkProblem
 from carekpi.render.base import Renderer
-from carekpi.scoring import ScoreReport
+from carekpi.scoring.engine import ScoreReport
+from carekpi.validation.findings import ValidationReport
 
 BAND_STYLE = {"green": "bold green", "amber": "bold yellow", "red": "bold red", "na": "dim"}
 BAND_TEXT = {"green": "Green", "amber": "Amber", "red": "Red", "na": "n/a"}

@@ -8,10 +8,10 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font, PatternFill
 
+from carekpi.base.safety import set_cell_text
 from carekpi.render.base import Renderer
 from carekpi.render.csv import SCORE_COLUMNS, consequences_text
-from carekpi.safety import set_cell_text
-from carekpi.scoring import ScoreReport
+from carekpi.scoring.engine import ScoreReport
 
 FILLS = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE", "na": "EDEDED"}
 

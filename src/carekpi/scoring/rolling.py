@@ -20,9 +20,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from carekpi.model import Cadence, Direction, Framework, Kpi, KpiKind, MetBands
-from carekpi.periods import Period
-from carekpi.rounding import display, round_half_away
+from carekpi.base.rounding import display, round_half_away
+from carekpi.framework.model import Cadence, Direction, Framework, Kpi, KpiKind, MetBands
+from carekpi.framework.periods import Period
 
 #: months in one period of each cadence (13 four-week periods make a year)
 PERIOD_MONTHS: dict[Cadence, Fraction] = {
@@ -82,7 +82,7 @@ def add_rolling_results(fw: Framework, reports: list[Any], scores: list[Any]) ->
 
 
 def _judge(fw: Framework, kpi: Kpi, b: MetBands, cadence: Cadence, window: list[tuple[Period, Any]]) -> Any:
-    from carekpi.scoring import KpiResult
+    from carekpi.scoring.engine import KpiResult
 
     unit = kpi.effective_unit()
     places = fw.kpi_precision(kpi)

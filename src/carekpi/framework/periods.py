@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from carekpi.model import Cadence, Deadline, ReturnType
+from carekpi.framework.model import Cadence, Deadline, ReturnType
 
 
 @dataclass(frozen=True, order=True)

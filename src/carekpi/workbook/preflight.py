@@ -4,7 +4,7 @@ Returns are sent by hundreds of outside organisations, so every file is treated
 as hostile until proven otherwise. :func:`preflight` looks at the raw bytes and
 the zip structure with hard caps on size, time and memory, refuses anything a
 spreadsheet program would never write (each refusal an
-:class:`~carekpi.errors.UnreadableWorkbook` with one plain sentence), and returns
+:class:`~carekpi.base.errors.UnreadableWorkbook` with one plain sentence), and returns
 warnings for things that are legal but worth telling the sender about.
 
 :func:`ensure_safe_xml` checks at start-up that openpyxl itself parses XML
@@ -38,7 +38,7 @@ from openpyxl.formula.translate import TranslatorError
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
-from carekpi.errors import CarekpiError, UnreadableWorkbook
+from carekpi.base.errors import CarekpiError, UnreadableWorkbook
 
 # ---------------------------------------------------------------------------
 # Caps. Every limit is far above what a genuine monthly return needs, and low

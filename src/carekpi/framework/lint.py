@@ -36,12 +36,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from carekpi.cover import service_item_id
-from carekpi.errors import FrameworkError, FrameworkProblem, UsageError
-from carekpi.loader import bundled_dir, load_framework_text
-from carekpi.model import Framework, excel_name_problem
-from carekpi.versions import VERSIONS_DIR, folder_files
-from carekpi.yamlsrc import LineMap, load_yaml
+from carekpi.base.errors import FrameworkError, FrameworkProblem, UsageError
+from carekpi.framework.loader import bundled_dir, load_framework_text
+from carekpi.framework.model import Framework, excel_name_problem
+from carekpi.framework.versions import VERSIONS_DIR, folder_files
+from carekpi.framework.yamlsrc import LineMap, load_yaml
+from carekpi.workbook.cover import service_item_id
 
 #: the settings ``contract_defaults`` (and a ``--contract`` file) may hold
 CONTRACT_SETTINGS = ("provider_name", "contract_start", "trajectory_end")

@@ -19,7 +19,7 @@ from pathlib import Path
 import typer
 
 from carekpi import __version__
-from carekpi.errors import CarekpiError, FrameworkError, UnreadableWorkbook, UsageError
+from carekpi.base.errors import CarekpiError, FrameworkError, UnreadableWorkbook, UsageError
 
 app = typer.Typer(
     name="carekpi",
@@ -152,7 +152,7 @@ def _writable(output: Path, inputs: list[Path] | None = None) -> None:
 
 def _emit(result: str | bytes, output: Path | None, inputs: list[Path] | None = None) -> None:
     if output is not None:
-        from carekpi.atomic import atomic_write_bytes
+        from carekpi.base.atomic import atomic_write_bytes
 
         _writable(output, inputs)
         try:
@@ -204,8 +204,8 @@ def template(
     if check is not None:
         raise typer.Exit(_check_templates([check, *(more or [])], framework, return_type))
     with handled():
-        from carekpi.loader import find_framework
-        from carekpi.template import write_template
+        from carekpi.framework.loader import find_framework
+        from carekpi.workbook.template import write_template
 
         if more:
             raise UsageError("workbook arguments are for --check: carekpi template --check FILE [FILE...]")
@@ -226,7 +226,7 @@ def _check_templates(paths: list[Path], framework: str | None, return_type: str 
     """``template --check``: each workbook (or each in a folder) against the template its framework
     generates now. The framework and return type are the ones named, else the ones the workbook's
     metadata names."""
-    from carekpi.batch import collect_files
+    from carekpi.market.batch import collect_files
 
     code = 0
     files: list[Path] = []
@@ -238,9 +238,9 @@ def _check_templates(paths: list[Path], framework: str | None, return_type: str 
         files += found
     for f in files:
         with handled():
-            from carekpi.drift import check_template, render_drift
-            from carekpi.loader import find_framework
-            from carekpi.reader import open_workbook
+            from carekpi.framework.loader import find_framework
+            from carekpi.workbook.drift import check_template, render_drift
+            from carekpi.workbook.reader import open_workbook
 
             try:
                 meta = open_workbook(f).meta
@@ -285,8 +285,8 @@ def validate(
     """
     code = 0
     with handled():
-        from carekpi.findings import ValidationReport
-        from carekpi.validate import validate_file
+        from carekpi.validation.findings import ValidationReport
+        from carekpi.validation.validate import validate_file
 
         day = _today(today)
         reports: list[ValidationReport] = []
@@ -333,7 +333,7 @@ def score(
     """
     code = 0
     with handled():
-        from carekpi.batch import score_paths
+        from carekpi.market.batch import score_paths
 
         report = score_paths(
             framework, list(paths or []), frameworks_dirs=state.frameworks_dirs, return_id=return_type,
@@ -360,7 +360,7 @@ def frameworks_list(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     with handled():
-        from carekpi.describe import list_frameworks
+        from carekpi.render.describe import list_frameworks
 
         typer.echo(list_frameworks(state.frameworks_dirs), nl=False)
 
@@ -375,8 +375,8 @@ def frameworks_show(
     Example: carekpi frameworks show surrey
     """
     with handled():
-        from carekpi.describe import show_json, show_text
-        from carekpi.loader import find_framework
+        from carekpi.framework.loader import find_framework
+        from carekpi.render.describe import show_json, show_text
 
         fw = find_framework(framework, state.frameworks_dirs)
         typer.echo(show_json(fw) if fmt == ShowFormat.json else show_text(fw), nl=False)
@@ -399,7 +399,7 @@ def lint(
     """
     code = 0
     with handled():
-        from carekpi.lint import lint_paths
+        from carekpi.framework.lint import lint_paths
 
         files, problems = lint_paths(list(paths or []), state.frameworks_dirs)
         typer.echo(_renderer(fmt.value).lint(problems, files), nl=False)  # type: ignore[attr-defined]
@@ -432,7 +432,7 @@ def diff(
     Example: carekpi diff surrey@main frameworks/surrey.yaml --format markdown
     """
     with handled():
-        from carekpi.diff import diff_frameworks, load_framework_ref, render_json, render_markdown, render_text
+        from carekpi.framework.diff import diff_frameworks, load_framework_ref, render_json, render_markdown, render_text
 
         result = diff_frameworks(load_framework_ref(old, extra=state.frameworks_dirs),
                                  load_framework_ref(new, extra=state.frameworks_dirs))
@@ -453,7 +453,7 @@ def schema(
     Example: carekpi schema -o schema/framework.schema.json
     """
     with handled():
-        from carekpi.schema import schema_text, write_schema_file
+        from carekpi.framework.schema import schema_text, write_schema_file
 
         if output is None:
             sys.stdout.write(schema_text())
@@ -475,8 +475,8 @@ def sample(
     Example: carekpi sample --framework surrey -o sample_returns/surrey
     """
     with handled():
-        from carekpi.loader import find_framework
-        from carekpi.samples import write_samples
+        from carekpi.framework.loader import find_framework
+        from carekpi.workbook.samples import write_samples
 
         fw = find_framework(framework, state.frameworks_dirs)
         written = write_samples(fw, output)

@@ -1,7 +1,7 @@
 """Load framework YAML into the model, check every reference, compile every expression.
 
 All problems are collected (not just the first) and raised together as one
-:class:`~carekpi.errors.FrameworkError`, each with the YAML file and line;
+:class:`~carekpi.base.errors.FrameworkError`, each with the YAML file and line;
 ``carekpi lint`` reuses this loader and prints them.
 """
 
@@ -21,9 +21,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from carekpi import expr as ex
-from carekpi.errors import FrameworkError, FrameworkProblem, UsageError
-from carekpi.model import (
+from carekpi.base.errors import FrameworkError, FrameworkProblem, UsageError
+from carekpi.framework import expr as ex
+from carekpi.framework.model import (
     BandScheme,
     Direction,
     Framework,
@@ -38,7 +38,7 @@ from carekpi.model import (
     TrajectoryBands,
     excel_name_problem,
 )
-from carekpi.yamlsrc import LineMap, load_yaml
+from carekpi.framework.yamlsrc import LineMap, load_yaml
 
 ENV_FRAMEWORKS_DIR = "CAREKPI_FRAMEWORKS_DIR"
 
@@ -76,7 +76,7 @@ FRAMEWORK_CODES: dict[str, str] = {
     "F015": "band mapping names an answer the item does not offer",
     "F016": "KPI names an unknown return type",
     "F017": "file cannot be read",
-    # checked by ``carekpi lint`` only (carekpi.lint): the framework still loads
+    # checked by ``carekpi lint`` only (carekpi.framework.lint): the framework still loads
     "F018": "contract dates invalid or out of order (contract_start must be before trajectory_end)",
     "F019": "two files of one framework share a version or an effective date",
     "F020": "a name the template defines collides with another",
@@ -491,7 +491,7 @@ def bundled_dir(kind: str = "frameworks") -> Path:
     pkg = resources.files("carekpi") / "_bundled" / kind
     if pkg.is_dir():
         return Path(str(pkg))
-    return Path(__file__).resolve().parents[2] / kind
+    return Path(__file__).resolve().parents[3] / kind
 
 
 def search_dirs(extra: list[Path] | None = None) -> list[tuple[str, Path]]:
@@ -536,14 +536,14 @@ def find_framework(ref: str, extra: list[Path] | None = None, at: date | None = 
     """A framework by id (``surrey``) or by path to a YAML file. Local folders come first.
 
     With ``at``, the version of framework ``ref`` in force on that date (versions live in a
-    ``versions/`` folder beside the current file: see :mod:`carekpi.versions`); a path is
+    ``versions/`` folder beside the current file: see :mod:`carekpi.framework.versions`); a path is
     always that file.
     """
     p = Path(ref)
     if p.suffix in (".yaml", ".yml") and p.is_file():
         return load_cached(p)
     if at is not None:
-        from carekpi.versions import version_in_force
+        from carekpi.framework.versions import version_in_force
 
         return version_in_force(ref, at, extra)
     # Files are conventionally named after their id; fall back to reading each file's id.

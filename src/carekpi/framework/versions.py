@@ -29,8 +29,8 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from carekpi.errors import UsageError
-from carekpi.model import Framework
+from carekpi.base.errors import UsageError
+from carekpi.framework.model import Framework
 
 VERSIONS_DIR = "versions"
 _SUFFIXES = (".yaml", ".yml")
@@ -60,7 +60,7 @@ def declared_id(path: Path) -> str | None:
 
 def version_files(framework_id: str, extra: list[Path] | None = None) -> list[Path]:
     """Files of every version of ``framework_id``, from the first search folder that has any."""
-    from carekpi.loader import search_dirs
+    from carekpi.framework.loader import search_dirs
 
     for _, folder in search_dirs(extra):
         files = [p for p in folder_files(folder) if declared_id(p) == framework_id]
@@ -71,7 +71,7 @@ def version_files(framework_id: str, extra: list[Path] | None = None) -> list[Pa
 
 def framework_versions(framework_id: str, extra: list[Path] | None = None) -> list[Framework]:
     """Every version of a framework, oldest first (a file that does not load raises FrameworkError)."""
-    from carekpi.loader import load_cached
+    from carekpi.framework.loader import load_cached
 
     out: list[Framework] = []
     for path in version_files(framework_id, extra):
@@ -92,7 +92,7 @@ def version_in_force(framework_id: str, at: date, extra: list[Path] | None = Non
     """The version of ``framework_id`` in force on ``at``; UsageError when there is none."""
     versions = framework_versions(framework_id, extra)
     if not versions:
-        from carekpi.loader import find_framework
+        from carekpi.framework.loader import find_framework
 
         return find_framework(framework_id, extra)  # raises the usual "unknown framework" error
     fw = in_force(versions, at)

@@ -35,10 +35,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from carekpi import __version__
-from carekpi.cover import cover_items, period_number_format, service_item_id
-from carekpi.expr import Expression
-from carekpi.loader import CompiledReturn, compiled
-from carekpi.model import (
+from carekpi.framework.expr import Expression
+from carekpi.framework.loader import CompiledReturn, compiled
+from carekpi.framework.model import (
     Cadence,
     Direction,
     FieldType,
@@ -56,6 +55,7 @@ from carekpi.model import (
     ThresholdBands,
     TrajectoryBands,
 )
+from carekpi.workbook.cover import cover_items, period_number_format, service_item_id
 
 META_SHEET = "_carekpi"
 COVER_SHEET = "Cover"
@@ -679,7 +679,7 @@ def _normalise_zip(data: bytes, stamp: datetime) -> bytes:
 
 
 def write_template(fw: Framework, path: str | Path, return_id: str | None = None) -> Path:
-    from carekpi.atomic import atomic_write_bytes
+    from carekpi.base.atomic import atomic_write_bytes
 
     p = Path(path)
     atomic_write_bytes(p, template_bytes(fw, return_id))

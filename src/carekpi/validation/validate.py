@@ -9,15 +9,15 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from carekpi.coerce import Coerced, Note, coerce
-from carekpi.cover import cover_items, service_item_id
-from carekpi.errors import UsageError
-from carekpi.expr import Expression, to_number
-from carekpi.findings import Finding, ValidationReport
-from carekpi.loader import CompiledReturn, CompiledRule, compiled, find_framework
-from carekpi.model import Framework, ItemField, ReturnType, Source
-from carekpi.periods import Period, deadline_for, period_for
-from carekpi.reader import LabelIndex, RawCell, WorkbookContent, cached_values, open_workbook, read_table
+from carekpi.base.errors import UsageError
+from carekpi.framework.expr import Expression, to_number
+from carekpi.framework.loader import CompiledReturn, CompiledRule, compiled, find_framework
+from carekpi.framework.model import Framework, ItemField, ReturnType, Source
+from carekpi.framework.periods import Period, deadline_for, period_for
+from carekpi.validation.findings import Finding, ValidationReport
+from carekpi.workbook.coerce import Coerced, Note, coerce
+from carekpi.workbook.cover import cover_items, service_item_id
+from carekpi.workbook.reader import LabelIndex, RawCell, WorkbookContent, cached_values, open_workbook, read_table
 
 CQC_LOCATION_ID = re.compile(r"^1-\d{6,12}$")
 _OP_WORDS = {"<=": "at most", "<": "less than", ">=": "at least", ">": "more than", "==": "equal to", "!=": "different from"}
@@ -37,7 +37,7 @@ class ReturnData:
     provider_name: str | None = None
     cqc_location_id: str | None = None
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    #: declared items as computed from case logs (carekpi.caselogs.ComputedFigure by item id)
+    #: declared items as computed from case logs (carekpi.validation.caselogs.ComputedFigure by item id)
     computed: dict[str, Any] = field(default_factory=dict)
 
     def applies(self, applies_to: list[str] | None) -> bool:
@@ -158,7 +158,7 @@ class _Checker:
                                         f"{self.fw.effective_from:%d %B %Y}), {self.version_basis}: use the "
                                         f"version {self.fw.version} template")
         elif meta.get("fingerprint"):
-            from carekpi.template import template_layout
+            from carekpi.workbook.template import template_layout
 
             expected = template_layout(self.fw, self.rtype.id).fingerprint()
             if meta["fingerprint"] != expected:
@@ -168,7 +168,7 @@ class _Checker:
 
     # -- locating and reading -----------------------------------------------------------
     def locate(self, items: list[ItemField]) -> dict[str, RawCell]:
-        from carekpi.reader import find_named_cell
+        from carekpi.workbook.reader import find_named_cell
 
         section_sheet = {i.id: s.sheet for s in self.rtype.sections for i in s.all_items()}
         found: dict[str, RawCell] = {}
@@ -327,7 +327,7 @@ class _Checker:
                     rec[col.id] = c.value
                 parsed.append(rec)
             self.data.tables[table.id] = parsed
-            from carekpi.caselogs import check_case_log
+            from carekpi.validation.caselogs import check_case_log
 
             check_case_log(self, table, parsed)
 
@@ -397,7 +397,7 @@ def _version_for_period(content: WorkbookContent, fw: Framework, rtype: ReturnTy
     """
     if isinstance(framework, Framework) or (isinstance(framework, str) and framework.endswith((".yaml", ".yml"))):
         return fw, rtype, "the version asked for"
-    from carekpi.reader import find_named_cell
+    from carekpi.workbook.reader import find_named_cell
 
     item = next((i for i in cover_items(fw, rtype) if i.id == "reporting_period"), None)
     raw = find_named_cell(content, "reporting_period")

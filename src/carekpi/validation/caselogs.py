@@ -6,12 +6,12 @@ behind "referrals met within 5 working days"). Two checks live here:
 * a column marked ``reference: true`` must hold case references: a value that looks like
   a person's name (two or more capitalised words and no digit) is an error, V401, naming
   the cell (the message never repeats the value, so reports carry no personal data);
-* a table with ``computes`` (:class:`carekpi.model.CaseLogComputes`) is counted in working
+* a table with ``computes`` (:class:`carekpi.framework.model.CaseLogComputes`) is counted in working
   days (weekends and England and Wales bank holidays excluded, via
-  :func:`carekpi.periods.working_days_between`); every disagreement with a declared figure
+  :func:`carekpi.framework.periods.working_days_between`); every disagreement with a declared figure
   is an error, V402, naming the declared cell and the log sheet.
 
-Validation stores the computed figures on :class:`carekpi.validate.ReturnData`; scoring
+Validation stores the computed figures on :class:`carekpi.validation.validate.ReturnData`; scoring
 uses them in place of the declared figures (:func:`computed_env`) and says so in the
 reason of every KPI built on them (:func:`explain`).
 """
@@ -23,10 +23,10 @@ from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
-from carekpi.expr import to_number
-from carekpi.model import Column, Framework, Kpi, RecordTable
-from carekpi.periods import working_days_between
-from carekpi.rounding import round_half_away
+from carekpi.base.rounding import round_half_away
+from carekpi.framework.expr import to_number
+from carekpi.framework.model import Column, Framework, Kpi, RecordTable
+from carekpi.framework.periods import working_days_between
 
 _NAME_PUNCTUATION = set("'’.-,")
 
@@ -178,8 +178,8 @@ def computed_env(fw: Framework, data: Any, values: dict[str, Any]) -> dict[str, 
     computed: dict[str, ComputedFigure] = getattr(data, "computed", None) or {}
     if not computed:
         return None
-    from carekpi.loader import compiled
-    from carekpi.validate import evaluation_env
+    from carekpi.framework.loader import compiled
+    from carekpi.validation.validate import evaluation_env
 
     differing = {item: f.value for item, f in computed.items() if f.differs}
     if not differing:
@@ -188,7 +188,7 @@ def computed_env(fw: Framework, data: Any, values: dict[str, Any]) -> dict[str, 
 
 
 def _kpi_inputs(fw: Framework, data: Any, kpi: Kpi) -> set[str]:
-    from carekpi.loader import compiled
+    from carekpi.framework.loader import compiled
 
     comp = compiled(fw, data.rtype.id)
     exprs = comp.kpis.get(kpi.id)

@@ -15,12 +15,12 @@ from typing import Any
 
 import yaml
 
-from carekpi.atomic import atomic_write_bytes, atomic_write_text
-from carekpi.errors import UsageError
-from carekpi.fill import fill_workbook
-from carekpi.loader import bundled_dir
-from carekpi.model import Framework
-from carekpi.template import _normalise_zip, template_bytes
+from carekpi.base.atomic import atomic_write_bytes, atomic_write_text
+from carekpi.base.errors import UsageError
+from carekpi.framework.loader import bundled_dir
+from carekpi.framework.model import Framework
+from carekpi.workbook.fill import fill_workbook
+from carekpi.workbook.template import _normalise_zip, template_bytes
 
 
 def spec_path(fw: Framework) -> Path:

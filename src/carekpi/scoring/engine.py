@@ -16,13 +16,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from carekpi import caselogs, rolling
-from carekpi.coerce import coerce
-from carekpi.errors import UsageError
-from carekpi.expr import to_number
-from carekpi.findings import ValidationReport
-from carekpi.loader import compiled
-from carekpi.model import (
+from carekpi.base.errors import UsageError
+from carekpi.base.rounding import display, round_half_away
+from carekpi.framework.expr import to_number
+from carekpi.framework.loader import compiled
+from carekpi.framework.model import (
     Direction,
     Framework,
     Kpi,
@@ -37,9 +35,12 @@ from carekpi.model import (
     ThresholdBands,
     TrajectoryBands,
 )
-from carekpi.periods import Period, parse_period_key
-from carekpi.rounding import display, round_half_away
-from carekpi.validate import ReturnData, describe, evaluation_env, fmt_value
+from carekpi.framework.periods import Period, parse_period_key
+from carekpi.scoring import rolling
+from carekpi.validation import caselogs
+from carekpi.validation.findings import ValidationReport
+from carekpi.validation.validate import ReturnData, describe, evaluation_env, fmt_value
+from carekpi.workbook.coerce import coerce
 
 
 @dataclass

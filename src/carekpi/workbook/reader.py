@@ -27,8 +27,8 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from carekpi.errors import UnreadableWorkbook
-from carekpi.template import META_SHEET
+from carekpi.base.errors import UnreadableWorkbook
+from carekpi.workbook.template import META_SHEET
 
 #: how far a label search looks on one sheet (rows, columns): bounds hostile dimensions
 LABEL_SEARCH_ROWS = 2000
@@ -75,7 +75,7 @@ def open_workbook(path: str | Path, *, data_only: bool = False) -> WorkbookConte
     """Open ``path`` safely, or raise :class:`UnreadableWorkbook` with one clear sentence."""
     import openpyxl
 
-    from carekpi.preflight import OPENPYXL_READ_ERRORS, ensure_safe_xml, preflight
+    from carekpi.workbook.preflight import OPENPYXL_READ_ERRORS, ensure_safe_xml, preflight
 
     global _XML_CHECKED
     if not _XML_CHECKED:

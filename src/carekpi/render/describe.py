@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from carekpi.errors import FrameworkError
-from carekpi.loader import compiled, framework_files, load_cached
-from carekpi.model import Framework, Kpi, KpiKind
-from carekpi.template import _describe_bands
+from carekpi.base.errors import FrameworkError
+from carekpi.framework.loader import compiled, framework_files, load_cached
+from carekpi.framework.model import Framework, Kpi, KpiKind
+from carekpi.workbook.template import _describe_bands
 
 
 def list_frameworks(extra: list[Path] | None = None) -> str:

@@ -1,7 +1,7 @@
 """Template drift: how a committed or circulated workbook differs from the template the
 framework generates now (``carekpi template --check FILE``).
 
-The workbook is compared structurally with :func:`carekpi.template.build_template` (never
+The workbook is compared structurally with :func:`carekpi.workbook.template.build_template` (never
 byte for byte, so a template Excel has opened and saved unchanged is clean). Compared:
 
 * sheets: missing, extra, order, hidden or shown (``sheet_*``);
@@ -37,9 +37,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from carekpi.model import Framework
-from carekpi.reader import open_workbook
-from carekpi.template import META_SHEET, Layout, build_template
+from carekpi.framework.model import Framework
+from carekpi.workbook.reader import open_workbook
+from carekpi.workbook.template import META_SHEET, Layout, build_template
 
 #: metadata rows that legitimately differ between two generations of the same template
 IGNORED_META_KEYS = {"generator"}
@@ -97,7 +97,7 @@ def expected_workbook(fw: Framework, return_id: str | None = None) -> tuple[Work
 def check_template(fw: Framework, path: str | Path, return_id: str | None = None) -> list[Drift]:
     """Every difference between the workbook at ``path`` and ``fw``'s template for ``return_id``.
 
-    Raises :class:`~carekpi.errors.UnreadableWorkbook` when the file cannot be read.
+    Raises :class:`~carekpi.base.errors.UnreadableWorkbook` when the file cannot be read.
     """
     found = open_workbook(path).workbook
     rid = return_id or fw.returns[0].id

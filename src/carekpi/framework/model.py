@@ -9,7 +9,7 @@ values and cross-field rules as expressions, and KPIs with band schemes
 (thresholds, explicit ranges, met / not met, period-dependent trajectories,
 answer mappings, peer-relative bands, or none).
 
-Expressions are kept as text here; :mod:`carekpi.loader` parses and checks
+Expressions are kept as text here; :mod:`carekpi.framework.loader` parses and checks
 them (with YAML line numbers) and attaches the compiled forms.
 """
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carekpi.model import Cadence, FieldType, Framework, ItemField, ReturnType
+from carekpi.framework.model import Cadence, FieldType, Framework, ItemField, ReturnType
 
 PERIOD_LABELS = {
     Cadence.monthly: ("Reporting month", "Any date in the month you are reporting on, e.g. 01/03/2026.", "mmmm yyyy"),

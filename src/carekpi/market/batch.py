@@ -7,11 +7,11 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from carekpi.errors import UnreadableWorkbook, UsageError
-from carekpi.findings import ValidationReport
-from carekpi.loader import bundled_dir, find_framework
-from carekpi.scoring import ContractSettings, ScoreReport, load_commissioner_data, score_reports
-from carekpi.validate import ReturnTypeMismatch, validate_file
+from carekpi.base.errors import UnreadableWorkbook, UsageError
+from carekpi.framework.loader import bundled_dir, find_framework
+from carekpi.scoring.engine import ContractSettings, ScoreReport, load_commissioner_data, score_reports
+from carekpi.validation.findings import ValidationReport
+from carekpi.validation.validate import ReturnTypeMismatch, validate_file
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 

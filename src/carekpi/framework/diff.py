@@ -56,10 +56,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from carekpi import expr as ex
-from carekpi.errors import UsageError
-from carekpi.loader import find_framework, load_framework, load_framework_text
-from carekpi.model import (
+from carekpi.base.errors import UsageError
+from carekpi.framework import expr as ex
+from carekpi.framework.loader import find_framework, load_framework, load_framework_text
+from carekpi.framework.model import (
     Column,
     Deadline,
     Framework,
@@ -72,7 +72,7 @@ from carekpi.model import (
     Severity,
     Source,
 )
-from carekpi.periods import Period, deadline_for, period_for
+from carekpi.framework.periods import Period, deadline_for, period_for
 
 CATEGORIES: tuple[str, ...] = ("workbook", "deadline", "scoring", "documentation")
 
@@ -1074,8 +1074,8 @@ def load_framework_ref(ref: str, cwd: str | Path | None = None, *, extra: list[P
 
     ``@rev`` reads the file as committed at a git revision (``git show REV:path``); a path is
     relative to ``cwd``; an id not in ``cwd/frameworks`` is looked up in ``extra`` folders, then
-    the bundled frameworks. Bad references raise :class:`~carekpi.errors.UsageError`; a file
-    that does not load raises :class:`~carekpi.errors.FrameworkError` naming ``path@rev``.
+    the bundled frameworks. Bad references raise :class:`~carekpi.base.errors.UsageError`; a file
+    that does not load raises :class:`~carekpi.base.errors.FrameworkError` naming ``path@rev``.
     """
     base = Path(cwd) if cwd is not None else Path.cwd()
     ref = ref.strip()
