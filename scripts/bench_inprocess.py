@@ -13,8 +13,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from carekpi.framework.loader import find_framework
-from carekpi.scoring.engine import score_reports
+from carekpi.framework.discovery import find_framework
+from carekpi.scoring.passes import score_reports
 from carekpi.validation.validate import validate_file
 
 ROOT = Path(__file__).resolve().parents[1]

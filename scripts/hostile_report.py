@@ -42,8 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
 import workbook_variants as wv  # noqa: E402
-from carekpi import preflight as pf  # noqa: E402
-from carekpi.framework.loader import find_framework  # noqa: E402
+from carekpi.framework.discovery import find_framework  # noqa: E402
+from carekpi.workbook import preflight as pf  # noqa: E402
 from carekpi.workbook.fill import fill_workbook  # noqa: E402
 from carekpi.workbook.template import template_bytes  # noqa: E402
 

@@ -32,12 +32,15 @@ from typing import Any
 
 import openpyxl
 
-from carekpi.framework.loader import compiled, find_framework
+from carekpi.framework.compiled import compiled
+from carekpi.framework.discovery import find_framework
 from carekpi.framework.model import Framework
-from carekpi.scoring.engine import KpiResult, score_reports
+from carekpi.scoring.passes import score_reports
+from carekpi.scoring.results import KpiResult
 from carekpi.validation.validate import validate_file
 from carekpi.workbook.fill import fill_workbook
-from carekpi.workbook.template import kpi_value_formula, template_bytes
+from carekpi.workbook.layout import kpi_value_formula
+from carekpi.workbook.template import template_bytes
 
 TODAY = date(2026, 11, 22)
 BAND_TEXT = {"green": "Green", "amber": "Amber", "red": "Red", "na": "n/a"}

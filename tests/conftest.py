@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from carekpi.framework.loader import find_framework
+from carekpi.framework.discovery import find_framework
 from carekpi.framework.model import Framework
 from carekpi.workbook.fill import fill_workbook
 from carekpi.workbook.template import template_bytes

@@ -14,9 +14,11 @@ from typing import Any
 
 import yaml
 
-from carekpi.framework.loader import bundled_dir
+from carekpi.framework.discovery import bundled_dir
 from carekpi.framework.model import Framework
-from carekpi.scoring.engine import ScoreReport, load_commissioner_data, score_reports
+from carekpi.scoring.inputs import load_commissioner_data
+from carekpi.scoring.passes import score_reports
+from carekpi.scoring.results import ScoreReport
 from carekpi.validation.findings import ValidationReport
 from carekpi.validation.validate import validate_file
 from carekpi.workbook.samples import write_samples

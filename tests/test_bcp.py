@@ -22,22 +22,15 @@ from typer.testing import CliRunner
 
 from carekpi.base.errors import UsageError
 from carekpi.cli import app
-from carekpi.framework.loader import find_framework
-from carekpi.framework.model import Framework, Kpi, TrajectoryBands
-from carekpi.framework.periods import parse_period_key
-from carekpi.render.text import TextRenderer
-from carekpi.scoring.engine import (
-    ContractSettings,
-    KpiResult,
-    ReturnScore,
-    ScoreReport,
-    _as_date,
-    band_value,
-    score_reports,
-    trajectory_target,
-)
+from carekpi.framework.bands import RELATIVE_PENDING, TRAJECTORY_PENDING, BandContext, TrajectoryBands
+from carekpi.framework.discovery import find_framework
+from carekpi.framework.model import Framework, Kpi, ReturnType
+from carekpi.framework.periods import Period, parse_period_key
+from carekpi.render import RenderOptions, render
+from carekpi.scoring.inputs import ContractSettings, _as_date
+from carekpi.scoring.passes import score_reports
+from carekpi.scoring.results import KpiResult, ReturnScore, ScoreReport
 from carekpi.validation.validate import validate_file
-from carekpi.workbook.template import RELATIVE_PENDING, TRAJECTORY_PENDING
 from conftest import TODAY, template_for
 from sample_specs import Samples, check_bands, check_findings, check_regenerated
 
@@ -134,6 +127,16 @@ def test_clean_return_is_all_green(score: Callable[..., dict[str, KpiResult]], b
 
 
 CONTRACT_2025 = ContractSettings(None, date(2025, 4, 1), date(2027, 3, 31), "test contract")
+
+
+def trajectory_target(bands: TrajectoryBands, period: Period | None, contract: ContractSettings) -> tuple[Decimal, str]:
+    return bands.target_in_force(period, contract)
+
+
+def band_value(kpi: Kpi, value: Decimal, unit: str, *, rtype: ReturnType, period: Period | None,
+               contract: ContractSettings) -> tuple[str, str, str | None]:
+    got = kpi.bands.band(value, BandContext(unit, rtype.cadence, period, contract))
+    return got.band, got.reason, got.target
 
 
 def _target(bands: TrajectoryBands, key: str, contract: ContractSettings = CONTRACT_2025) -> Decimal:
@@ -421,7 +424,7 @@ def test_consequences_in_text_output(bcp: Framework, flawed: Path) -> None:
     r = run("score", str(flawed), "--framework", "bcp", "--today", TODAY.isoformat())
     assert r.exit_code == 0 and r.stdout.count("Possible") == 4  # response rate, dignity, risk, staffing
     scored = score_reports(bcp, [validate_file(flawed, today=TODAY)])
-    lines = TextRenderer(width=1000).score(scored).splitlines()
+    lines = render("text", "score", scored, RenderOptions(width=1000)).splitlines()
     reasons = {kpi: next(line for line in lines if f" {kpi} " in line) for kpi in ("1.1", "1.2", "3.1", "5.1", "1.6")}
     assert reasons["1.1"].split("│")[-2].strip() == (
         "47.6% does not meet the target 50%. Possible consequences: Invoice adjustments; Compliance Notices; "
@@ -470,11 +473,11 @@ def test_consequences_column_in_xlsx(flawed: Path, tmp_path: Path) -> None:
 
 
 def test_csv_unreadable_row_has_every_column() -> None:
-    from carekpi.render.csv import SCORE_COLUMNS, CsvRenderer
+    from carekpi.render.csv import SCORE_COLUMNS
 
     report = ScoreReport("bcp", [ReturnScore("bad.xlsx", "bcp", None, None, None, None, None, False, 0, 0,
                                              unreadable="not a workbook")])
-    rows = list(csv.reader(io.StringIO(CsvRenderer().score(report))))
+    rows = list(csv.reader(io.StringIO(render("csv", "score", report))))
     assert rows[1] == ["bad.xlsx", "", "", "", "unreadable"] + [""] * 9 + ["not a workbook"] + [""] * 3
     assert len(rows[1]) == len(SCORE_COLUMNS)
 

@@ -20,15 +20,18 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from carekpi.cli import app
-from carekpi.framework.loader import bundled_dir, find_framework
+from carekpi.framework.cover import META_SHEET
+from carekpi.framework.discovery import bundled_dir, find_framework
 from carekpi.framework.model import Framework
 from carekpi.framework.periods import deadline_for, parse_period_key, period_for
 from carekpi.market.batch import score_paths
-from carekpi.render.text import TextRenderer
-from carekpi.scoring.engine import KpiResult, ScoreReport, load_commissioner_data, score_reports
+from carekpi.render import RenderOptions, render
+from carekpi.scoring.inputs import load_commissioner_data
+from carekpi.scoring.passes import score_reports
+from carekpi.scoring.results import KpiResult, ScoreReport
 from carekpi.validation.validate import validate_file
 from carekpi.workbook.samples import load_spec, write_samples
-from carekpi.workbook.template import META_SHEET, template_bytes
+from carekpi.workbook.template import template_bytes
 from conftest import TODAY
 
 FW_ID = "cheshire-east-awc"
@@ -188,7 +191,7 @@ def test_inadequate_rating_is_a_critical_performance_failure(fw: Framework, make
     assert (safe.band, safe.critical_failure) == ("red", True)
     assert (overall.band, overall.critical_failure) == ("red", True)
     assert (caring.band, caring.critical_failure) == ("green", False)
-    text = TextRenderer(width=400).score(report)
+    text = render("text", "score", report, RenderOptions(width=400))
     lines = [ln for ln in text.splitlines() if ln.startswith("CRITICAL PERFORMANCE FAILURE")]
     assert len(lines) == 2
     assert "2.2.2 a) Safe CQC rating: Safe" in lines[0] and "Inadequate is a critical performance failure" in lines[0]
@@ -203,7 +206,7 @@ def test_rating_bands(fw: Framework, make_return: Make, rating: str, band: str) 
     assert errors(path) == []
     res = kpi(score(fw, path), "cqc_well_led")
     assert res.band == band and res.critical_failure is (band == "red")
-    text = TextRenderer(width=400).score(score(fw, path))
+    text = render("text", "score", score(fw, path), RenderOptions(width=400))
     assert ("CRITICAL PERFORMANCE FAILURE" in text) is (band == "red")
 
 

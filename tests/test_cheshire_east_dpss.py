@@ -21,17 +21,19 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from carekpi.cli import app
-from carekpi.framework.loader import bundled_dir, find_framework
+from carekpi.framework.cover import META_SHEET
+from carekpi.framework.discovery import bundled_dir, find_framework
 from carekpi.framework.model import Framework
 from carekpi.framework.periods import deadline_for, parse_period_key, period_for, working_days_between
 from carekpi.market.batch import score_paths
-from carekpi.render import get_renderer
-from carekpi.render.text import TextRenderer
-from carekpi.scoring.engine import KpiResult, ScoreReport, load_commissioner_data, score_reports
-from carekpi.validation.caselogs import looks_like_name
+from carekpi.render import RenderOptions, render
+from carekpi.scoring.inputs import load_commissioner_data
+from carekpi.scoring.passes import score_reports
+from carekpi.scoring.results import KpiResult, ScoreReport
+from carekpi.validation.checks.tables import looks_like_name
 from carekpi.validation.validate import ReturnTypeMismatch, validate_file
 from carekpi.workbook.samples import load_spec, write_samples
-from carekpi.workbook.template import META_SHEET, template_bytes
+from carekpi.workbook.template import template_bytes
 from conftest import TODAY
 
 FW_ID = "cheshire-east-dpss"
@@ -357,7 +359,7 @@ def test_five_consecutive_quarters_give_two_12_month_results(fw: Framework, quar
 @pytest.mark.parametrize("fmt", ["text", "json", "csv"])
 def test_12_month_result_appears_in_every_format(fw: Framework, quarter_file: Callable[..., Path], fmt: str) -> None:
     report = score(fw, *quarter_returns(fw, quarter_file, [225, 225, 225, 224]))
-    out = get_renderer(fmt).score(report) if fmt != "text" else TextRenderer(width=400).score(report)
+    out = render(fmt, "score", report, RenderOptions(width=400))
     if fmt == "json":
         doc = json.loads(out)
         [res] = [k for r in doc["returns"] for k in r["kpis"] if k["kpi"] == "referrals_minimum_12_months"]

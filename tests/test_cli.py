@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from carekpi import __version__
 from carekpi.cli import app
-from carekpi.framework.loader import bundled_dir
+from carekpi.framework.discovery import bundled_dir
 from carekpi.framework.model import Framework
 from carekpi.workbook.template import template_bytes
 from conftest import SURREY_CLEAN

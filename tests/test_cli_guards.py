@@ -44,7 +44,7 @@ def test_a_write_that_fails_is_one_message_and_exit_2(surrey: Framework, make_re
     def disk_full(path: object, data: bytes) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("carekpi.base.atomic.atomic_write_bytes", disk_full)
+    monkeypatch.setattr("carekpi.cli.common.atomic_write_bytes", disk_full)
     result = runner.invoke(app, ["validate", str(f), "--format", "json", "-o", str(out)])
     assert result.exit_code == 2
     assert "cannot write" in result.output and "No space left on device" in result.output
@@ -79,12 +79,12 @@ def test_provider_text_is_not_rich_markup(surrey: Framework, make_return: Callab
 
 
 def test_escape_sequences_from_a_return_never_reach_the_terminal() -> None:
-    from carekpi.render.text import TextRenderer
+    from carekpi.render import render
     from carekpi.validation.findings import Finding, ValidationReport
 
     rep = ValidationReport("r.xlsx", "surrey", "2021.10", provider="Evil\x1b[2J Care",
                            findings=[Finding("V102", "error", "'\x1b]0;owned\x07' is not a number", "calls_total")])
-    out = TextRenderer().validation([rep])
+    out = render("text", "validation", [rep])
     assert "\x1b" not in out and "\x07" not in out
     assert "Evil\ufffd[2J Care" in out
 

@@ -15,12 +15,10 @@ from carekpi.framework.diff import (
     FrameworkDiff,
     diff_frameworks,
     load_framework_ref,
-    render_json,
-    render_markdown,
-    render_text,
 )
 from carekpi.framework.loader import load_framework_text
 from carekpi.framework.model import Framework
+from carekpi.render.diff import render_json, render_markdown, render_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SURREY = ROOT / "frameworks" / "surrey.yaml"
@@ -480,7 +478,7 @@ def test_load_ref_at_revision(repo: Path) -> None:
     old_relative = load_framework_ref("surrey.yaml@HEAD", cwd=repo / "frameworks")
     assert old_relative.path == "frameworks/surrey.yaml@HEAD"
     diff = diff_frameworks(old, load_framework_ref("surrey", cwd=repo))
-    assert diff.kinds() == ["band_changed"]
+    assert [c.kind for c in diff.changes] == ["band_changed"]
 
 
 def test_load_ref_errors(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -21,13 +21,15 @@ import pytest
 from typer.testing import CliRunner
 
 from carekpi.cli import app
-from carekpi.framework.loader import find_framework
-from carekpi.framework.model import Framework, RelativeBands
-from carekpi.render.text import TextRenderer
-from carekpi.scoring.engine import KpiResult, ScoreReport, quartiles, score_reports
+from carekpi.framework.bands import RELATIVE_PENDING, RelativeBands
+from carekpi.framework.discovery import find_framework
+from carekpi.framework.model import Framework
+from carekpi.render import RenderOptions, render
+from carekpi.scoring.passes import score_reports
+from carekpi.scoring.relative import quartiles
+from carekpi.scoring.results import KpiResult, ScoreReport
 from carekpi.validation.findings import ValidationReport
 from carekpi.validation.validate import validate_file
-from carekpi.workbook.template import RELATIVE_PENDING
 from conftest import TODAY, template_for
 from sample_specs import Samples, check_bands, check_findings, check_regenerated
 
@@ -150,7 +152,7 @@ def test_clean_return_alone_is_comparison_only(market: Market, dorset: Framework
             assert r.reason == "council data not supplied (use --commissioner-data)"
         else:
             assert r.reason == "comparison only: 1 return for 2026-Q1 (relative bands need at least 4)"
-            assert r.peers == ["P1"]
+            assert r.peers == ("P1",)
     assert (results["cqc_requirements"].band, results["pre_employment_checks"].band) == ("green", "green")
     assert (results["payments_less_plan"].band, results["payments_less_plan"].display) == ("na", "£-2,000.00")
 
@@ -169,7 +171,7 @@ def test_three_peers_is_comparison_only(market: Market) -> None:
     assert bands(scored, "medication_as_prescribed") == {"P1": "na", "P2": "na", "P3": "na"}
     r = _kpi(scored.returns[0].kpis, "medication_as_prescribed")
     assert r.reason == "comparison only: 3 returns for 2026-Q1 (relative bands need at least 4)"
-    assert r.peers == ["P1", "P2", "P3"]
+    assert r.peers == ("P1", "P2", "P3")
 
 
 def test_four_peers(market: Market) -> None:
@@ -183,7 +185,7 @@ def test_four_peers(market: Market) -> None:
         "P4": "top quartile of 4 returns for 2026-Q1: 100.0% is at or above the upper quartile 92.5%",
     }
     p4 = _kpi(scored.returns[3].kpis, "medication_as_prescribed")
-    assert (p4.target, p4.peers) == ("Green >= 92.5%, Red <= 87.5%", ["P1", "P2", "P3", "P4"])
+    assert (p4.target, p4.peers) == ("Green >= 92.5%, Red <= 87.5%", ("P1", "P2", "P3", "P4"))
 
 
 def test_four_tied_peers_are_all_amber(market: Market) -> None:
@@ -218,7 +220,7 @@ def test_ten_peers_both_directions_and_ties(market: Market) -> None:
     assert list(bands(scored, "unrequested_carer_changes").values()) == [g, g, g, g, a, a, a, r, r, r]
     top = _kpi(scored.returns[7].kpis, "medication_as_prescribed")
     assert top.reason == "top quartile of 10 returns for 2026-Q1: 97.0% is at or above the upper quartile 96.75%"
-    assert top.peers == [f"P{i}" for i in range(1, 11)]
+    assert top.peers == tuple(f"P{i}" for i in range(1, 11))
 
 
 def test_peers_are_the_returns_for_the_same_quarter(market: Market) -> None:
@@ -228,7 +230,7 @@ def test_peers_are_the_returns_for_the_same_quarter(market: Market) -> None:
     assert got == {("P1", "2026-Q1"): "red", ("P2", "2026-Q1"): "amber", ("P3", "2026-Q1"): "amber",
                    ("P4", "2026-Q1"): "green", ("P5", "2026-Q2"): "na", ("P6", "2026-Q2"): "na",
                    ("P7", "2026-Q2"): "na"}
-    assert _kpi(scored.returns[5].kpis, "medication_as_prescribed").peers == ["P5", "P6", "P7"]
+    assert _kpi(scored.returns[5].kpis, "medication_as_prescribed").peers == ("P5", "P6", "P7")
     assert scored.source_note == ("Relative bands compare the valid returns for the same period (dorset):\n"
                                   "  2026-Q1: 4 returns: P1, P2, P3, P4\n"
                                   "  2026-Q2: 3 returns: P5, P6, P7")
@@ -249,7 +251,7 @@ def test_a_return_with_errors_is_banded_against_its_valid_peers_but_is_not_one(m
     assert bands(scored, "medication_as_prescribed") == {"P1": "red", "P2": "amber", "P3": "amber", "P4": "green",
                                                          "P5": "red"}
     p5 = _kpi(scored.returns[4].kpis, "medication_as_prescribed")
-    assert p5.peers == ["P1", "P2", "P3", "P4"]
+    assert p5.peers == ("P1", "P2", "P3", "P4")
     assert p5.reason == ("bottom quartile of 4 returns for 2026-Q1 (this return has errors, so it is not one of "
                          "them): 50.0% is at or below the lower quartile 87.5%")
     # three valid returns and one with errors: no comparison
@@ -259,7 +261,7 @@ def test_a_return_with_errors_is_banded_against_its_valid_peers_but_is_not_one(m
 
 def test_peers_in_text_and_json(market: Market) -> None:
     scored = market(*medication(80, 90, 90, 100))
-    text = TextRenderer(width=400).score(scored)
+    text = render("text", "score", scored, RenderOptions(width=400))
     assert text.splitlines()[:2] == ["Relative bands compare the valid returns for the same period (dorset):",
                                      "  2026-Q1: 4 returns: P1, P2, P3, P4"]
     assert "top quartile of 4 returns for 2026-Q1" in text

@@ -17,11 +17,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
 from carekpi.cli import app
+from carekpi.framework.cover import META_SHEET
 from carekpi.framework.loader import load_framework_text
 from carekpi.framework.model import Framework
-from carekpi.workbook.drift import Drift, check_template, render_drift
+from carekpi.render.drift import render_drift
+from carekpi.workbook.drift import Drift, check_template
 from carekpi.workbook.fill import fill_workbook
-from carekpi.workbook.template import META_SHEET, template_bytes
+from carekpi.workbook.template import template_bytes
 
 SHEET = "KPI 1-3"
 
@@ -63,7 +65,7 @@ def test_fresh_template_has_no_drift(surrey: Framework, fresh: Path) -> None:
 
 @pytest.mark.parametrize("fid", ["bcp", "dorset", "cheshire-east-awc", "cheshire-east-dpss"])
 def test_every_bundled_template_regenerated_is_clean(fid: str, tmp_path: Path) -> None:
-    from carekpi.framework.loader import find_framework
+    from carekpi.framework.discovery import find_framework
 
     fw = find_framework(fid)
     for rt in fw.returns:

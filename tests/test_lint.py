@@ -13,8 +13,7 @@ from typer.testing import CliRunner
 
 from carekpi.base.errors import FrameworkProblem
 from carekpi.cli import app
-from carekpi.framework.lint import lint_paths, lint_text
-from carekpi.framework.loader import FRAMEWORK_CODES
+from carekpi.framework.lint import FRAMEWORK_CODES, lint_paths, lint_text
 from carekpi.framework.model import Framework
 from conftest import SURREY_CLEAN
 
@@ -117,7 +116,7 @@ def line_of(text: str, needle: str, *, last: bool = False) -> int:
 def lint(tmp_path: Path, text: str, name: str = "mini.yaml") -> list[FrameworkProblem]:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    _, problems = lint_paths([path])
+    problems = lint_paths([path]).problems
     return problems
 
 
@@ -198,7 +197,7 @@ def test_syntax_error_line(tmp_path: Path) -> None:
 def test_unreadable_file(tmp_path: Path) -> None:
     path = tmp_path / "binary.yaml"
     path.write_bytes(b"\xff\xfe\x00id: x")
-    _, problems = lint_paths([path])
+    problems = lint_paths([path]).problems
     assert [(p.file, p.code) for p in problems] == [(str(path), "F017")]
 
 
@@ -229,7 +228,7 @@ def _versions(tmp_path: Path, second: str) -> list[FrameworkProblem]:
     (folder / "mini.yaml").write_text(MINI.replace('version: "1"', 'version: "2"')
                                       .replace("effective_from: 2024-04-01", "effective_from: 2025-04-01"))
     (folder / "versions" / "mini-1.yaml").write_text(second)
-    _, problems = lint_paths([folder])
+    problems = lint_paths([folder]).problems
     return problems
 
 
@@ -256,7 +255,8 @@ def test_lint_text_reports_problems_in_line_order() -> None:
 
 
 def test_bundled_frameworks_are_clean() -> None:
-    files, problems = lint_paths([Path(__file__).resolve().parents[1] / "frameworks"])
+    result = lint_paths([Path(__file__).resolve().parents[1] / "frameworks"])
+    files, problems = result.files, result.problems
     assert len(files) >= 5
     assert problems == []
 

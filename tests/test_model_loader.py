@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from carekpi.base.enums import Band
 from carekpi.base.errors import FrameworkError, FrameworkProblem
-from carekpi.framework.loader import compiled, load_framework_text
-from carekpi.framework.model import Band, Framework, RangeBands, excel_name_problem
+from carekpi.framework.bands import RangeBands
+from carekpi.framework.compiled import compiled
+from carekpi.framework.loader import load_framework_text
+from carekpi.framework.model import Framework, excel_name_problem
 
 MINI = """\
 id: mini

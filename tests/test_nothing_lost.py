@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,8 @@ from typer.testing import CliRunner
 import workbook_variants as wv
 from carekpi.base import atomic
 from carekpi.cli import app
-from carekpi.framework.loader import find_framework
-from carekpi.render.csv import CsvRenderer
-from carekpi.render.json import JsonRenderer
-from carekpi.render.xlsx import XlsxRenderer
+from carekpi.framework.discovery import find_framework
+from carekpi.render.registry import RENDERERS
 from carekpi.workbook.fill import fill_workbook
 from carekpi.workbook.template import template_bytes
 from conftest import SURREY_CLEAN, TODAY, template_for
@@ -234,26 +233,26 @@ def test_an_interrupted_write_leaves_the_old_output(name: str, args: list[str], 
         assert target.read_bytes().startswith(previous[:20])
 
 
-@pytest.mark.parametrize(("renderer", "method", "args"), [
-    (XlsxRenderer, "score", ["score", "--framework", "surrey", "--format", "xlsx", "--today", DAY, "{clean}",
-                             "-o", "{target}"]),
-    (CsvRenderer, "score", ["score", "--framework", "surrey", "--format", "csv", "--today", DAY, "{clean}",
-                            "-o", "{target}"]),
-    (JsonRenderer, "validation", ["validate", "--format", "json", "--today", DAY, "{clean}", "-o", "{target}"]),
+@pytest.mark.parametrize(("renderer", "args"), [
+    (("xlsx", "score"), ["score", "--framework", "surrey", "--format", "xlsx", "--today", DAY, "{clean}",
+                         "-o", "{target}"]),
+    (("csv", "score"), ["score", "--framework", "surrey", "--format", "csv", "--today", DAY, "{clean}",
+                        "-o", "{target}"]),
+    (("json", "validation"), ["validate", "--format", "json", "--today", DAY, "{clean}", "-o", "{target}"]),
 ])
-def test_a_renderer_failing_half_way_writes_nothing(renderer: type, method: str, args: list[str],
+def test_a_renderer_failing_half_way_writes_nothing(renderer: tuple[str, str], args: list[str],
                                                     inputs: dict[str, Path], tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "out" / "report"
     target.parent.mkdir()
     target.write_bytes(b"keep me")
-    real = getattr(renderer, method)
+    entry = RENDERERS[renderer]
 
-    def broken(self: Any, *a: Any, **k: Any) -> Any:
-        real(self, *a, **k)  # render everything, then fail before returning it
+    def broken(*a: Any, **k: Any) -> Any:
+        entry.fn(*a, **k)  # render everything, then fail before returning it
         raise RuntimeError("renderer failed")
 
-    monkeypatch.setattr(renderer, method, broken)
+    monkeypatch.setitem(RENDERERS, renderer, replace(entry, fn=broken))
     result = _run_output(args, inputs, target)
     assert result.exit_code == 3 and "Traceback" not in result.stderr
     assert target.read_bytes() == b"keep me"

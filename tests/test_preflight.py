@@ -738,7 +738,7 @@ def test_accepted_with_warning(tmp_path: Path, name: str) -> None:
     build, expected = WARNINGS[name]
     warnings = preflight(build(tmp_path))
     assert len(warnings) == 1
-    assert expected in warnings[0]
+    assert expected in warnings[0].message
 
 
 def test_xlsm_still_loads_in_openpyxl(tmp_path: Path) -> None:

@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 
 import workbook_variants as wv
 from carekpi.base.errors import UnreadableWorkbook, UsageError
-from carekpi.framework.loader import bundled_dir, find_framework
+from carekpi.framework.discovery import bundled_dir, find_framework
 from carekpi.framework.model import FieldType, Framework, ItemField, Source
-from carekpi.render import get_renderer
-from carekpi.scoring.engine import score_reports
+from carekpi.render import render
+from carekpi.scoring.passes import score_reports
 from carekpi.validation.findings import ValidationReport
 from carekpi.validation.validate import validate_file
 from carekpi.workbook.coerce import Coerced, coerce
@@ -76,7 +76,7 @@ def _case(fid: str) -> tuple[Framework, bytes, str | None, list[str], dict[str, 
         data = path.read_bytes()
         rid = validate_file(path, today=TODAY).return_type
     rtype = fw.return_type(rid or fw.returns[0].id)
-    from carekpi.workbook.cover import cover_items
+    from carekpi.framework.cover import cover_items
 
     items = [i.id for i in cover_items(fw, rtype)] + [i.id for i in rtype.items() if i.source == Source.provider]
     return fw, data, rid, items, {t.id: len(t.columns) for t in rtype.record_tables}
@@ -89,9 +89,9 @@ def _everything(fw: Framework, report: ValidationReport) -> None:
     """Score and render the report in every format: none of it may raise."""
     score = score_reports(fw, [report])
     for fmt in ("text", "json", "csv", "github", "sarif"):
-        assert get_renderer(fmt).validation([report])
+        assert render(fmt, "validation", [report])
     for fmt in ("text", "json", "csv", "xlsx"):
-        assert get_renderer(fmt).score(score)
+        assert render(fmt, "score", score)
 
 
 @st.composite

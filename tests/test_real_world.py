@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from carekpi.base.errors import UnreadableWorkbook, UsageError
 from carekpi.cli import app
 from carekpi.framework.loader import load_framework
 from carekpi.framework.model import Framework
-from carekpi.scoring.engine import score_reports
+from carekpi.scoring.passes import score_reports
 from carekpi.validation.findings import ValidationReport
 from carekpi.validation.validate import validate_file
 from carekpi.workbook import preflight, reader
@@ -555,7 +556,7 @@ def test_preflight_refusals_reach_the_cli_as_one_sentence(tmp_path: Path) -> Non
 
 
 def load_framework_surrey() -> Framework:
-    from carekpi.framework.loader import find_framework
+    from carekpi.framework.discovery import find_framework
 
     return find_framework("surrey")
 
@@ -570,13 +571,12 @@ def test_score_csv_and_xlsx_neutralise_provider_names(
     import csv
     import io
 
-    from carekpi.render.csv import CsvRenderer
-    from carekpi.render.xlsx import XlsxRenderer
+    from carekpi.render import render
 
     reports = [validate_file(make_return(surrey, {**SURREY_CLEAN, "provider_name": name}), today=TODAY)
                for name in HOSTILE_TEXT]
     score = score_reports(surrey, reports, unreadable=[("=cmd|' /C calc'!A0.xlsx", "=not a workbook")])
-    rows = list(csv.DictReader(io.StringIO(CsvRenderer().score(score), newline="")))
+    rows = list(csv.DictReader(io.StringIO(render("csv", "score", score), newline="")))
     providers = {r["provider"] for r in rows if r["return_valid"] != "unreadable"}
     assert providers and all(p.startswith("'") for p in providers), providers
     unreadable = [r for r in rows if r["return_valid"] == "unreadable"]
@@ -590,7 +590,7 @@ def test_score_csv_and_xlsx_neutralise_provider_names(
     assert numbers and all(float(v) >= 0 for v in numbers)
 
     out = tmp_path / "scores.xlsx"
-    out.write_bytes(XlsxRenderer().score(score))
+    out.write_bytes(render("xlsx", "score", score))
     wb = openpyxl.load_workbook(out)
     ws = wb["Scores"]
     header = [c.value for c in ws[1]]
@@ -612,7 +612,7 @@ def test_validate_csv_neutralises_text_from_the_return(
     import csv
     import io
 
-    from carekpi.render.csv import CsvRenderer
+    from carekpi.render import render
     from carekpi.validation.findings import Finding
 
     # file names are chosen by the sender (and shown as given on the command line); messages
@@ -638,7 +638,7 @@ def test_validate_csv_neutralises_text_from_the_return(
     assert any("'=2+2' is not a whole number" in row[6] for row in rows)
     # a message that itself starts with provider text is neutralised too
     rep = ValidationReport("r.xlsx", "surrey", "1", findings=[Finding("V201", "error", "=1+1 is wrong")])
-    assert list(csv.reader(io.StringIO(CsvRenderer().validation([rep]), newline="")))[1][-1] == "'=1+1 is wrong"
+    assert list(csv.reader(io.StringIO(render("csv", "validation", [rep]), newline="")))[1][-1] == "'=1+1 is wrong"
 
 
 def test_renderers_neutralise_leading_tab_cr_lf_and_keep_numbers(
@@ -648,29 +648,27 @@ def test_renderers_neutralise_leading_tab_cr_lf_and_keep_numbers(
     import csv
     import io
 
-    from carekpi.render.csv import CsvRenderer
-    from carekpi.render.xlsx import XlsxRenderer
+    from carekpi.render import render
 
     rep = validate_file(make_return(surrey, SURREY_CLEAN), today=TODAY)
     score = score_reports(surrey, [rep] * len(HOSTILE_TEXT))
-    for r, text in zip(score.returns, HOSTILE_TEXT, strict=True):
-        r.provider, r.cqc_location_id, r.file = text, text, text
-    rows = list(csv.DictReader(io.StringIO(CsvRenderer().score(score), newline="")))
+    score = replace(score, returns=tuple(replace(r, provider=text, cqc_location_id=text, file=text)
+                                         for r, text in zip(score.returns, HOSTILE_TEXT, strict=True)))
+    rows = list(csv.DictReader(io.StringIO(render("csv", "score", score), newline="")))
     shown = {"'" + t.replace("\r", "\n") for t in HOSTILE_TEXT}
     assert {r["provider"] for r in rows} == shown
     assert {r["cqc_location_id"] for r in rows} == shown
     assert {r["file"] for r in rows} == shown
     # and a carriage return in the middle of a value cannot start a new row
-    score.returns[0].provider = "Care Ltd\r=HYPERLINK(\"http://x\",\"y\")"
-    text = CsvRenderer().score(score)
+    first = replace(score.returns[0], provider="Care Ltd\r=HYPERLINK(\"http://x\",\"y\")")
+    text = render("csv", "score", replace(score, returns=(first, *score.returns[1:])))
     parsed = list(csv.reader(io.StringIO(text, newline="")))
     assert all(len(row) == len(parsed[0]) for row in parsed)
     assert parsed[1][1] == "Care Ltd\n=HYPERLINK(\"http://x\",\"y\")"  # one quoted cell, not a new row
     assert "\r" not in text
-    score.returns[0].provider = HOSTILE_TEXT[0]
     assert {r["numerator"] for r in rows if r["kpi"] == "successful_calls"} == {"900"}
     out = tmp_path / "s.xlsx"
-    out.write_bytes(XlsxRenderer().score(score))
+    out.write_bytes(render("xlsx", "score", score))
     ws = openpyxl.load_workbook(out)["Scores"]
     header = [c.value for c in ws[1]]
     for row in ws.iter_rows(min_row=2):

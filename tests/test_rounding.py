@@ -12,7 +12,8 @@ import pytest
 
 from carekpi.base.rounding import display, round_half_away
 from carekpi.framework.model import Framework
-from carekpi.scoring.engine import KpiResult, score_reports
+from carekpi.scoring.passes import score_reports
+from carekpi.scoring.results import KpiResult
 from carekpi.validation.validate import validate_file
 from conftest import SURREY_CLEAN, TODAY
 

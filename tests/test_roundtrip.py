@@ -18,8 +18,8 @@ import openpyxl
 import pytest
 
 import workbook_variants as wv
-from carekpi.framework.loader import bundled_dir, find_framework
-from carekpi.scoring.engine import score_reports
+from carekpi.framework.discovery import bundled_dir, find_framework
+from carekpi.scoring.passes import score_reports
 from carekpi.validation.findings import ValidationReport
 from carekpi.validation.validate import validate_file
 from carekpi.workbook.fill import fill_workbook

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from carekpi.framework.loader import bundled_dir
+from carekpi.framework.discovery import bundled_dir
 from carekpi.framework.model import Framework
-from carekpi.scoring.engine import load_commissioner_data, score_reports
+from carekpi.scoring.inputs import load_commissioner_data
+from carekpi.scoring.passes import score_reports
 from carekpi.validation.validate import validate_file
 from carekpi.workbook.samples import load_spec, write_samples
 from conftest import TODAY

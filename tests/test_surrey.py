@@ -20,15 +20,17 @@ from typing import Any
 import openpyxl
 import pytest
 
-from carekpi.framework.loader import compiled
+from carekpi.framework.compiled import compiled
+from carekpi.framework.cover import META_SHEET, cover_items
 from carekpi.framework.model import Framework, Source
-from carekpi.scoring.engine import load_commissioner_data, score_reports
+from carekpi.scoring.inputs import load_commissioner_data
+from carekpi.scoring.passes import score_reports
 from carekpi.validation.findings import ValidationReport
 from carekpi.validation.validate import validate_file
-from carekpi.workbook.cover import cover_items
 from carekpi.workbook.fill import fill_workbook
+from carekpi.workbook.layout import template_layout
 from carekpi.workbook.samples import _set_error
-from carekpi.workbook.template import META_SHEET, template_bytes, template_layout, write_template
+from carekpi.workbook.template import template_bytes, write_template
 from conftest import SURREY_CLEAN, TODAY, template_for
 
 # Where each item is in the Surrey template (golden: a change here moves cells users are told about).

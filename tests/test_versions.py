@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 
 from carekpi.base.errors import UsageError
 from carekpi.cli import app
-from carekpi.framework.loader import find_framework, load_framework
+from carekpi.framework.discovery import find_framework, framework_versions
+from carekpi.framework.loader import load_framework
 from carekpi.framework.model import Framework
-from carekpi.framework.versions import framework_versions, in_force
+from carekpi.framework.versions import in_force
 from carekpi.validation.validate import validate_file
 from carekpi.workbook.fill import fill_workbook
 from carekpi.workbook.template import template_bytes

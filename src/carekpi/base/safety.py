@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-from openpyxl.cell.cell import Cell
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
 
 __all__ = ["FORMULA_TRIGGERS", "csv_safe", "html_escape", "set_cell_text"]
 

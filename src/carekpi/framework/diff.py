@@ -36,8 +36,8 @@ appears in the same return type when exactly one of each has the same label
 item that keeps its id but gets a new label is ``item_relabelled``
 (documentation): the Excel name, which is how workbooks are read, is unchanged.
 
-Renderers: :func:`render_text`, :func:`render_markdown` (a pull-request comment
-or a provider notice) and :func:`render_json` (stable: sorted keys and changes).
+The renderers (text, markdown for a pull-request comment or a provider notice, and
+stable JSON) are in :mod:`carekpi.render.diff`.
 :func:`load_framework_ref` loads ``path``, ``id``, ``path@rev`` or ``id@rev``.
 """
 
@@ -46,7 +46,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -56,9 +56,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from carekpi.base.enums import Severity
 from carekpi.base.errors import UsageError
 from carekpi.framework import expr as ex
-from carekpi.framework.loader import find_framework, load_framework, load_framework_text
+from carekpi.framework.bands.base import DiffContext
+from carekpi.framework.discovery import find_framework
+from carekpi.framework.loader import load_framework, load_framework_text
 from carekpi.framework.model import (
     Column,
     Deadline,
@@ -69,38 +72,12 @@ from carekpi.framework.model import (
     RecordTable,
     ReturnType,
     Rule,
-    Severity,
     Source,
 )
 from carekpi.framework.periods import Period, deadline_for, period_for
 
 CATEGORIES: tuple[str, ...] = ("workbook", "deadline", "scoring", "documentation")
 
-_CATEGORY_TITLES = {
-    "workbook": "Workbook changes",
-    "deadline": "Deadline changes",
-    "scoring": "Scoring changes",
-    "documentation": "Documentation changes",
-}
-_CATEGORY_NOTES = {
-    "workbook": "What providers fill in and how it is checked.",
-    "deadline": "When returns are due.",
-    "scoring": "These affect scoring: how KPIs are calculated or banded. "
-    "They do not change the workbook.",
-    "documentation": "Wording only.",
-}
-_BAND_FIELDS = {
-    "green": "the Green threshold",
-    "amber": "the Amber threshold",
-    "direction": "the better direction",
-    "target": "the target",
-    "per_months": "the target period in months",
-    "minimum": "the minimum",
-    "final": "the final target",
-    "steps": "the number of trajectory steps",
-    "min_peers": "the minimum number of peers",
-    "ranges": "the band ranges",
-}
 _DEADLINE_PERIODS = 12  # periods compared to decide whether a deadline moved earlier
 _GIT_TIMEOUT = 60
 
@@ -179,14 +156,30 @@ class FrameworkDiff:
     def affects_scoring(self) -> bool:
         return any(c.category == "scoring" for c in self.changes)
 
+    @staticmethod
+    def categories() -> tuple[str, ...]:
+        """The categories of change, in the order they are shown."""
+        return CATEGORIES
+
     def in_category(self, category: str) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.category == category)
 
-    def kinds(self) -> list[str]:
-        return [c.kind for c in self.changes]
-
     def __bool__(self) -> bool:
         return bool(self.changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The diff as plain data, changes sorted by path then kind."""
+        changes = sorted(self.changes, key=lambda c: (c.path, c.kind, c.message))
+        return {
+            "old": self.old.to_dict(),
+            "new": self.new.to_dict(),
+            "summary": {
+                "changes": len(self.changes),
+                "breaking": len(self.breaking),
+                "by_category": {cat: len(self.in_category(cat)) for cat in CATEGORIES},
+            },
+            "changes": [c.to_dict() for c in changes],
+        }
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -822,28 +815,9 @@ class _Differ:
                      f"{name} is now banded by {nb.scheme} (was {ob.scheme})"
                      + (f": {nb.as_printed}" if nb.as_printed else "") + ".", "scoring")
             return
-        a = ob.model_dump(mode="python")
-        b = nb.model_dump(mode="python")
-        for key in sorted(set(a) | set(b)):
-            va, vb = _plain(a.get(key)), _plain(b.get(key))
-            if va == vb:
-                continue
-            if key == "as_printed":
-                self.add("band_text_changed", f"{bpath}.as_printed", va, vb, False,
-                         f"{name}: bands as printed are now {_show(vb)} (was {_show(va)}).",
-                         "documentation")
-            elif key == "map" and isinstance(va, dict) and isinstance(vb, dict):
-                for answer in sorted(set(va) | set(vb)):
-                    if va.get(answer) != vb.get(answer):
-                        self.add("band_changed", f"{bpath}.map.{answer}", va.get(answer),
-                                 vb.get(answer), False,
-                                 f'{name}: the answer "{answer}" now bands '
-                                 f"{_show(vb.get(answer))} (was {_show(va.get(answer))}).",
-                                 "scoring")
-            else:
-                what = _BAND_FIELDS.get(key, key.replace("_", " "))
-                self.add("band_changed", f"{bpath}.{key}", va, vb, False,
-                         f"{name}: {what} is now {_show(vb)} (was {_show(va)}).", "scoring")
+        for change in ob.diff_changes(nb, DiffContext(name, _show, _plain)):
+            kind, category = ("band_text_changed", "documentation") if change.documentation else ("band_changed", "scoring")
+            self.add(kind, f"{bpath}.{change.key}", change.old, change.new, False, change.message, category)
 
 
 def _pair_renames(
@@ -924,91 +898,6 @@ def diff_frameworks(old: Framework, new: Framework) -> FrameworkDiff:
 
 
 # --- renderers ------------------------------------------------------------------------------
-
-
-def _ordered(changes: Iterable[Change]) -> list[Change]:
-    """Breaking changes first, otherwise in framework order."""
-    return sorted(changes, key=lambda c: not c.breaking)
-
-
-def _summary(diff: FrameworkDiff) -> str:
-    n = len(diff.breaking)
-    return (f"{n} breaking {'change' if n == 1 else 'changes'} for providers "
-            f"({_plural(len(diff.changes), 'change')} in all)")
-
-
-def _heading(diff: FrameworkDiff, arrow: str) -> tuple[str, str]:
-    o, n = diff.old, diff.new
-    ident = n.id if o.id == n.id else f"{o.id} {arrow} {n.id}"
-    if o.version == n.version:
-        version = f"Framework {ident}, version {n.version} (unchanged)"
-    else:
-        version = f"Framework {ident}, version {o.version} {arrow} {n.version}"
-    version += f", effective {n.effective_from.isoformat()}"
-    if o.effective_from != n.effective_from:
-        version += f" (was {o.effective_from.isoformat()})"
-    return n.name, version
-
-
-def render_text(diff: FrameworkDiff) -> str:
-    """Plain text for a terminal: header, summary, then changes by category."""
-    title, version = _heading(diff, "->")
-    lines = [title, version]
-    if not diff.changes:
-        lines.append("No changes.")
-        return "\n".join(lines) + "\n"
-    lines.append(_summary(diff)[0].upper() + _summary(diff)[1:] + ".")
-    for cat in CATEGORIES:
-        changes = diff.in_category(cat)
-        if not changes:
-            continue
-        lines += ["", f"{_CATEGORY_TITLES[cat]}:"]
-        for c in _ordered(changes):
-            mark = "BREAKING " if c.breaking else ""
-            lines.append(f"  {mark}{c.kind} {c.path}")
-            lines.append(f"    {c.message}")
-    return "\n".join(lines) + "\n"
-
-
-def render_markdown(diff: FrameworkDiff) -> str:
-    """Markdown for a pull-request comment or a provider notice."""
-    title, version = _heading(diff, "→")
-    lines = [f"## {title}", "", f"**{version}.**", ""]
-    if not diff.changes:
-        lines.append("No changes.")
-        return "\n".join(lines) + "\n"
-    lines.append(f"**{_summary(diff)}.**")
-    if diff.affects_scoring:
-        lines += ["", "Some changes affect scoring: KPI results may differ from earlier periods."]
-    for cat in CATEGORIES:
-        changes = diff.in_category(cat)
-        if not changes:
-            continue
-        lines += ["", f"### {_CATEGORY_TITLES[cat]}", "", _CATEGORY_NOTES[cat], ""]
-        for c in _ordered(changes):
-            mark = "**Breaking:** " if c.breaking else ""
-            lines.append(f"- {mark}{c.message} (`{c.path}`)")
-    return "\n".join(lines) + "\n"
-
-
-def diff_to_dict(diff: FrameworkDiff) -> dict[str, Any]:
-    """The diff as plain data, changes sorted by path then kind."""
-    changes = sorted(diff.changes, key=lambda c: (c.path, c.kind, c.message))
-    return {
-        "old": diff.old.to_dict(),
-        "new": diff.new.to_dict(),
-        "summary": {
-            "changes": len(diff.changes),
-            "breaking": len(diff.breaking),
-            "by_category": {cat: len(diff.in_category(cat)) for cat in CATEGORIES},
-        },
-        "changes": [c.to_dict() for c in changes],
-    }
-
-
-def render_json(diff: FrameworkDiff) -> str:
-    """Stable JSON: sorted keys, changes sorted by path then kind."""
-    return json.dumps(diff_to_dict(diff), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 # --- loading a framework at a git revision --------------------------------------------------

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -139,7 +141,11 @@ def _comparable(v: Any) -> Any:
 
 @dataclass(frozen=True)
 class Expression:
-    """A parsed, checked and compiled expression."""
+    """A parsed, checked and compiled expression.
+
+    It pickles as its source text and is compiled again when unpickled, so a framework can
+    be sent to worker processes.
+    """
 
     source: str
     names: frozenset[str]
@@ -147,8 +153,17 @@ class Expression:
     _tree: ast.expr = field(repr=False, compare=False)
     _fn: Compiled = field(repr=False, compare=False)
 
+    def __reduce__(self) -> tuple[Callable[[str], Expression], tuple[str]]:
+        return parse, (self.source,)
+
     def evaluate(self, env: Env) -> Any:
         return self._fn(env)
+
+    def in_words(self, labels: Mapping[str, str]) -> str:
+        """The expression in words: item ids replaced by their labels."""
+        if self.source in labels:
+            return labels[self.source]
+        return _NAME.sub(lambda m: labels.get(m.group(0), m.group(0)), self.source)
 
     def to_excel(self, name: Callable[[str], str] | None = None) -> str:
         """Excel formula text (without the leading ``=``); ``name`` maps a field id to a reference."""
@@ -169,6 +184,22 @@ class Expression:
         assert isinstance(t, ast.Compare)
         node = t.left if which == "left" else t.comparators[0]
         return _build(ast.unparse(node), node)
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def show_value(v: Any) -> str:
+    """A value as a message quotes it: ``blank``, ``12``, ``0.3333``, ``31/03/2026``."""
+    if v is None:
+        return "blank"
+    if isinstance(v, Fraction):
+        if v.denominator == 1:
+            return str(v.numerator)
+        return format(float(v), ".4g")
+    if isinstance(v, date):
+        return v.strftime("%d/%m/%Y")
+    return str(v)
 
 
 def parse(source: str) -> Expression:

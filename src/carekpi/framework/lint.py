@@ -1,6 +1,7 @@
 """Lint framework files for CI: everything the loader checks, plus checks only lint makes.
 
-Every problem carries the file, the YAML line and a stable code (``loader.FRAMEWORK_CODES``).
+Every problem carries the file, the YAML line and a stable code (:data:`FRAMEWORK_CODES`:
+the loader's codes, each band scheme's and lint's own, each declared beside its check).
 
 The loader's checks make a framework fail to load: schema (F002), duplicate ids (F003),
 ids Excel would reject as defined names (F004), expressions naming unknown items (F005) or
@@ -37,14 +38,28 @@ import yaml
 from pydantic import ValidationError
 
 from carekpi.base.errors import FrameworkError, FrameworkProblem, UsageError
-from carekpi.framework.loader import bundled_dir, load_framework_text
+from carekpi.framework.bands import SCHEMES
+from carekpi.framework.cover import service_item_id
+from carekpi.framework.discovery import bundled_dir
+from carekpi.framework.loader import LOADER_CODES, load_framework_text
 from carekpi.framework.model import Framework, excel_name_problem
 from carekpi.framework.versions import VERSIONS_DIR, folder_files
 from carekpi.framework.yamlsrc import LineMap, load_yaml
-from carekpi.workbook.cover import service_item_id
 
 #: the settings ``contract_defaults`` (and a ``--contract`` file) may hold
 CONTRACT_SETTINGS = ("provider_name", "contract_start", "trajectory_end")
+
+#: the problems only lint finds (the framework still loads)
+LINT_CODES: dict[str, str] = {
+    "F018": "contract dates invalid or out of order (contract_start must be before trajectory_end)",
+    "F019": "two files of one framework share a version or an effective date",
+    "F020": "a name the template defines collides with another",
+}
+
+#: every framework problem code with what it means (documented in the README)
+FRAMEWORK_CODES: dict[str, str] = dict(sorted(
+    {**LOADER_CODES, **{c: d for s in SCHEMES.values() for c, d in s.CODES.items()}, **LINT_CODES}.items()
+))
 
 _Add = Callable[[str, tuple[Any, ...], str], None]
 
@@ -93,10 +108,6 @@ def lint_text(text: str, file: str = "<string>") -> LintedFile:
     return LintedFile(file, sorted(problems, key=lambda p: p.line or 0), fw, lines)
 
 
-def lint_file(path: Path) -> list[FrameworkProblem]:
-    return _lint_path(path).problems
-
-
 def _lint_path(path: Path) -> LintedFile:
     try:
         text = path.read_text(encoding="utf-8")
@@ -105,12 +116,33 @@ def _lint_path(path: Path) -> LintedFile:
     return lint_text(text, str(path))
 
 
-def lint_paths(paths: list[Path], extra_dirs: list[Path] | None = None) -> tuple[list[str], list[FrameworkProblem]]:
+@dataclass(frozen=True)
+class LintResult:
+    """What ``carekpi lint`` found: the files checked and every problem."""
+
+    files: list[str]
+    problems: list[FrameworkProblem]
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "valid": self.valid,
+            "problems": [{"file": p.file, "line": p.line, "code": p.code, "message": p.message,
+                          "description": FRAMEWORK_CODES.get(p.code, "")} for p in self.problems],
+        }
+
+
+def lint_paths(paths: list[Path], extra_dirs: list[Path] | None = None) -> LintResult:
+    """Lint framework files, and the framework files of folders (with their ``versions/``)."""
     files = framework_paths(paths, extra_dirs)
     linted = [_lint_path(f) for f in files]
     problems = [p for lf in linted for p in lf.problems]
     problems += _version_clashes(linted)
-    return [str(f) for f in files], problems
+    return LintResult([str(f) for f in files], problems)
 
 
 # --- lint-only checks ----------------------------------------------------------------------

@@ -7,117 +7,52 @@ All problems are collected (not just the first) and raised together as one
 
 from __future__ import annotations
 
-import os
 import re
 import string
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from carekpi.base.errors import FrameworkError, FrameworkProblem, UsageError
+from carekpi.base.enums import Severity
+from carekpi.base.errors import FrameworkError, FrameworkProblem
 from carekpi.framework import expr as ex
+from carekpi.framework.bands import SCHEMES, LintContext
+from carekpi.framework.compiled import CompiledReturn, CompiledRule
+from carekpi.framework.cover import COVER_NAMES, RESERVED_SHEETS
+from carekpi.framework.kinds import KpiExprs
 from carekpi.framework.model import (
-    BandScheme,
-    Direction,
+    EXCEL_NAME_ERROR,
     Framework,
     ItemField,
     Kpi,
-    KpiKind,
-    MappingBands,
-    MetBands,
-    RangeBands,
     ReturnType,
-    ThresholdBands,
-    TrajectoryBands,
     excel_name_problem,
 )
 from carekpi.framework.yamlsrc import LineMap, load_yaml
 
-ENV_FRAMEWORKS_DIR = "CAREKPI_FRAMEWORKS_DIR"
-
 #: names the template itself defines on every workbook; items may not take them
-RESERVED_NAMES = {
-    "provider_name",
-    "cqc_location_id",
-    "reporting_period",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-}
-RESERVED_SHEETS = {"cover", "kpi summary", "_carekpi", "notes"}
+RESERVED_NAMES = COVER_NAMES
 _BAD_SHEET_CHARS = set("[]:*?/\\")
 
-
-# --- problem codes ------------------------------------------------------------------------
-
-#: stable codes for framework problems (``carekpi lint``); documented in the README
-FRAMEWORK_CODES: dict[str, str] = {
+#: the problems loading finds (a framework with any of them does not load); band schemes and
+#: ``carekpi lint`` declare theirs beside their checks (see ``carekpi.framework.lint.FRAMEWORK_CODES``)
+LOADER_CODES: dict[str, str] = {
     "F001": "YAML syntax error",
     "F002": "does not match the framework schema",
     "F003": "duplicate id",
     "F004": "id is not a valid Excel defined name",
     "F005": "expression names an unknown item",
     "F006": "expression is not in the expression language",
-    "F007": "band thresholds out of order for their direction",
-    "F008": "explicit band ranges leave a gap or overlap",
     "F009": "message template names a parameter the rule lacks",
     "F010": "KPI is incompletely defined for its kind",
     "F011": "unknown service type",
     "F012": "invalid or reserved sheet name",
     "F013": "deadline rule is missing a parameter",
-    "F014": "trajectory minimum and final target out of order",
-    "F015": "band mapping names an answer the item does not offer",
     "F016": "KPI names an unknown return type",
     "F017": "file cannot be read",
-    # checked by ``carekpi lint`` only (carekpi.framework.lint): the framework still loads
-    "F018": "contract dates invalid or out of order (contract_start must be before trajectory_end)",
-    "F019": "two files of one framework share a version or an effective date",
-    "F020": "a name the template defines collides with another",
 }
-
-
-@dataclass
-class KpiExprs:
-    numerator: ex.Expression | None = None
-    denominator: ex.Expression | None = None
-    value: ex.Expression | None = None
-
-
-@dataclass
-class CompiledRule:
-    id: str
-    check: ex.Expression
-    when: ex.Expression | None
-    severity: str
-    message: str | None
-    applies_to: list[str] | None
-    fields: list[str]
-    generated: bool = False
-
-
-@dataclass
-class CompiledReturn:
-    rtype: ReturnType
-    items: dict[str, ItemField]
-    derived: dict[str, ex.Expression]
-    rules: list[CompiledRule]
-    kpis: dict[str, KpiExprs] = field(default_factory=dict)
-
-    def names(self) -> set[str]:
-        return set(self.items) | set(self.derived)
-
-
-def compiled(fw: Framework, return_id: str | None = None) -> CompiledReturn:
-    """The compiled form of a return type (built by the loader)."""
-    table: dict[str, CompiledReturn] = fw._compiled
-    return table[return_id or fw.returns[0].id]
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -138,9 +73,7 @@ def _loc_to_path(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     # pydantic puts the discriminator tag into loc ("bands", "thresholds", "green"): drop tags
     out: list[Any] = []
     for part in loc:
-        if isinstance(part, str) and part in (
-            "thresholds", "ranges", "met", "trajectory", "mapping", "relative", "none",
-        ) and out and out[-1] == "bands":
+        if isinstance(part, str) and part in SCHEMES and out and out[-1] == "bands":
             continue
         out.append(part)
     return tuple(out)
@@ -164,7 +97,7 @@ def load_framework_text(text: str, file: str = "<string>") -> Framework:
         for err in exc.errors():
             path = _loc_to_path(tuple(err["loc"]))
             where = ".".join(str(p) for p in path) or "(top level)"
-            code = "F004" if any(w in err["msg"] for w in ("cell reference", "snake_case", "Excel")) else "F002"
+            code = "F004" if err["type"] == EXCEL_NAME_ERROR else "F002"
             probs.add(code, path, f"{where}: {err['msg']}")
         raise FrameworkError(probs.items) from None
     fw._path = file
@@ -301,7 +234,7 @@ def _check_and_compile(fw: Framework, probs: _Problems) -> dict[str, CompiledRet
             if rule.message:
                 _check_message(probs, (*upath, "message"), rule.message, check)
             rules.append(CompiledRule(
-                id=rule.id, check=check, when=when, severity=rule.severity.value,
+                id=rule.id, check=check, when=when, severity=rule.severity,
                 message=rule.message, applies_to=rule.applies_to,
                 fields=_rule_fields(check, items, derived),
             ))
@@ -314,11 +247,11 @@ def _check_and_compile(fw: Framework, probs: _Problems) -> dict[str, CompiledRet
                 op = "==" if b.reconcile == "equal" else "<="
                 check = ex.parse(f"sum({parts}) {op} {b.total}")
                 rules.append(CompiledRule(
-                    id=f"{b.id}_reconciles", check=check, when=None, severity="error",
+                    id=f"{b.id}_reconciles", check=check, when=None, severity=Severity.error,
                     message=None, applies_to=b.applies_to, fields=[b.total],
                     generated=True,
                 ))
-        out[rt.id] = CompiledReturn(rt, items, derived, rules)
+        out[rt.id] = CompiledReturn(rt, items, derived, rules, {})
 
     kpi_ids: set[str] = set()
     for ki, kpi in enumerate(fw.kpis):
@@ -332,7 +265,7 @@ def _check_and_compile(fw: Framework, probs: _Problems) -> dict[str, CompiledRet
             continue
         comp = out[kpi.return_type]
         comp.kpis[kpi.id] = _compile_kpi(probs, kpath, kpi, comp)
-        _check_bands(probs, (*kpath, "bands"), kpi, kpi.bands, comp, fw.kpi_precision(kpi))
+        _check_bands(probs, (*kpath, "bands"), kpi, comp, fw.kpi_precision(kpi))
     return out
 
 
@@ -403,160 +336,18 @@ def _check_deadline(probs: _Problems, path: tuple[Any, ...], rt: ReturnType) -> 
 
 def _compile_kpi(probs: _Problems, path: tuple[Any, ...], kpi: Kpi, comp: CompiledReturn) -> KpiExprs:
     known = comp.names()
-    out = KpiExprs()
-    if kpi.kind == KpiKind.ratio:
-        if not kpi.numerator or not kpi.denominator:
-            probs.add("F010", path, f"ratio KPI {kpi.id!r} needs a numerator and a denominator")
-            return out
-        out.numerator = _parse(probs, (*path, "numerator"), kpi.numerator, known)
-        out.denominator = _parse(probs, (*path, "denominator"), kpi.denominator, known)
-    elif kpi.kind in (KpiKind.value, KpiKind.count_target):
-        if not kpi.value:
-            probs.add("F010", path, f"{kpi.kind.value} KPI {kpi.id!r} needs a value expression")
-            return out
-        out.value = _parse(probs, (*path, "value"), kpi.value, known)
-    else:  # compliance, rating: the value is one answer item
-        if not kpi.value:
-            probs.add("F010", path, f"{kpi.kind.value} KPI {kpi.id!r} needs value: <item id>")
-            return out
-        if kpi.value not in comp.items:
-            probs.add("F005", (*path, "value"), f"KPI {kpi.id!r} names unknown item {kpi.value!r}")
-            return out
-        out.value = ex.parse(kpi.value)
-    return out
+
+    def parse(key: str, source: str) -> ex.Expression | None:
+        return _parse(probs, (*path, key), source, known)
+
+    def add(code: str, subpath: tuple[Any, ...], message: str) -> None:
+        probs.add(code, (*path, *subpath), message)
+
+    return kpi.kind_def.compile(kpi, parse, add, comp.items)
 
 
-def _check_bands(probs: _Problems, path: tuple[Any, ...], kpi: Kpi, bands: BandScheme, comp: CompiledReturn,
-                 precision: int = 1) -> None:
-    if isinstance(bands, ThresholdBands) and bands.amber is not None:
-        ok = bands.green >= bands.amber if bands.direction == Direction.higher else bands.green <= bands.amber
-        if not ok:
-            probs.add("F007", path, f"KPI {kpi.id!r}: green {bands.green} and amber {bands.amber} are out of "
-                                    f"order for '{bands.direction.value} is better'")
-    elif isinstance(bands, RangeBands):
-        _check_ranges(probs, path, kpi, bands, precision)
-    elif isinstance(bands, TrajectoryBands):
-        ok = bands.minimum <= bands.final if bands.direction == Direction.higher else bands.minimum >= bands.final
-        if not ok:
-            probs.add("F014", path, f"KPI {kpi.id!r}: minimum {bands.minimum} and final {bands.final} are out "
-                                    f"of order for '{bands.direction.value} is better'")
-    elif isinstance(bands, MappingBands):
-        item = comp.items.get(kpi.value or "")
-        choices = item.allowed_choices() if item else None
-        if choices:
-            folded = {c.casefold() for c in choices}
-            for answer in bands.map:
-                if answer.casefold() not in folded:
-                    probs.add("F015", (*path, "map", answer),
-                              f"KPI {kpi.id!r}: answer {answer!r} is not one of {choices}")
-    elif isinstance(bands, MetBands) and bands.per_months is not None and kpi.kind != KpiKind.count_target:
-        probs.add("F010", path, f"KPI {kpi.id!r}: per_months applies to count_target KPIs only")
-
-
-def _check_ranges(probs: _Problems, path: tuple[Any, ...], kpi: Kpi, bands: RangeBands, precision: int) -> None:
-    from decimal import ROUND_FLOOR, Decimal
-    from itertools import pairwise
-
-    # Values are rounded to the KPI's precision before they are banded, so a value lies in
-    # no band when some multiple of that step falls strictly between two ranges: at one
-    # decimal place 74 and 75 leave 74.1-74.9 out, while 74.9 and 75 (or 74 and 75 for a
-    # whole-number KPI) are adjacent.
-    unit = Decimal(1).scaleb(-precision)
-    indexed = sorted(enumerate(bands.ranges), key=lambda t: (t[1].min, t[1].max))
-    for i, r in indexed:
-        if r.min > r.max:
-            probs.add("F008", (*path, "ranges", i), f"KPI {kpi.id!r}: range {r.band} {r.min}-{r.max} is empty")
-    for (_, a), (ib, b) in pairwise(indexed):
-        where = (*path, "ranges", ib)
-        if b.min <= a.max:
-            probs.add("F008", where, f"KPI {kpi.id!r}: ranges {a.band} {a.min}-{a.max} and "
-                                     f"{b.band} {b.min}-{b.max} overlap")
-            continue
-        first = ((a.max / unit).to_integral_value(rounding=ROUND_FLOOR) + 1) * unit
-        if first < b.min:
-            last = ((b.min / unit).to_integral_value(rounding=ROUND_FLOOR) - (1 if b.min % unit == 0 else 0)) * unit
-            shown = f"{first}" if first == last else f"{first} to {last}"
-            probs.add("F008", where, f"KPI {kpi.id!r}: values {shown} are in no band: the ranges "
-                                     f"{a.band} {a.min}-{a.max} and {b.band} {b.min}-{b.max} leave a gap "
-                                     f"at the KPI's precision ({precision} decimal place"
-                                     f"{'' if precision == 1 else 's'})")
-
-
-# --- discovery ----------------------------------------------------------------------------
-
-
-def bundled_dir(kind: str = "frameworks") -> Path:
-    """Where the bundled frameworks (or sample returns) are: in the installed package,
-    or at the top of a source checkout."""
-    pkg = resources.files("carekpi") / "_bundled" / kind
-    if pkg.is_dir():
-        return Path(str(pkg))
-    return Path(__file__).resolve().parents[3] / kind
-
-
-def search_dirs(extra: list[Path] | None = None) -> list[tuple[str, Path]]:
-    dirs: list[tuple[str, Path]] = []
-    for d in extra or []:
-        dirs.append(("local", Path(d)))
-    env = os.environ.get(ENV_FRAMEWORKS_DIR)
-    if env:
-        for part in env.split(os.pathsep):
-            if part:
-                dirs.append(("local", Path(part)))
-    dirs.append(("bundled", bundled_dir()))
-    # the same folder named twice (option and environment variable) is searched once
-    seen: set[Path] = set()
-    unique: list[tuple[str, Path]] = []
-    for origin, d in dirs:
-        key = d.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append((origin, d))
-    return unique
-
-
-def framework_files(extra: list[Path] | None = None) -> Iterator[tuple[str, Path]]:
-    for origin, d in search_dirs(extra):
-        if d.is_dir():
-            for p in sorted(d.iterdir()):
-                if p.suffix in (".yaml", ".yml") and p.is_file():
-                    yield origin, p
-
-
-@lru_cache(maxsize=64)
-def _load_cached(path: str, mtime_ns: int) -> Framework:
-    return load_framework(path)
-
-
-def load_cached(path: Path) -> Framework:
-    return _load_cached(str(path), path.stat().st_mtime_ns)
-
-
-def find_framework(ref: str, extra: list[Path] | None = None, at: date | None = None) -> Framework:
-    """A framework by id (``surrey``) or by path to a YAML file. Local folders come first.
-
-    With ``at``, the version of framework ``ref`` in force on that date (versions live in a
-    ``versions/`` folder beside the current file: see :mod:`carekpi.framework.versions`); a path is
-    always that file.
-    """
-    p = Path(ref)
-    if p.suffix in (".yaml", ".yml") and p.is_file():
-        return load_cached(p)
-    if at is not None:
-        from carekpi.framework.versions import version_in_force
-
-        return version_in_force(ref, at, extra)
-    # Files are conventionally named after their id; fall back to reading each file's id.
-    candidates = list(framework_files(extra))
-    for _, path in candidates:
-        if path.stem == ref:
-            return load_cached(path)
-    for _, path in candidates:
-        try:
-            head = path.read_text(encoding="utf-8")[:4000]
-        except OSError:
-            continue
-        if re.search(rf"^id:\s*['\"]?{re.escape(ref)}['\"]?\s*$", head, re.M):
-            return load_cached(path)
-    known = sorted({path.stem for _, path in candidates})
-    raise UsageError(f"unknown framework {ref!r} (known: {', '.join(known) or 'none'})")
+def _check_bands(probs: _Problems, path: tuple[Any, ...], kpi: Kpi, comp: CompiledReturn, precision: int) -> None:
+    item = comp.items.get(kpi.value or "")
+    ctx = LintContext(kpi.id, kpi.kind.value, precision, item.allowed_choices() if item else None)
+    for problem in kpi.bands.check(ctx):
+        probs.add(problem.code, (*path, *problem.path), problem.message)

@@ -21,7 +21,14 @@ from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, field_validator
+from pydantic_core import PydanticCustomError
+
+from carekpi.base.enums import Severity
+from carekpi.framework.bands import AnyBandScheme
+from carekpi.framework.kinds import KINDS, Kind, KpiKind
+from carekpi.framework.periods import Cadence
+from carekpi.framework.strict import Strict
 
 # --- identifiers ---------------------------------------------------------------------------
 
@@ -60,18 +67,18 @@ def excel_name_problem(name: str) -> str | None:
     return None
 
 
+#: the pydantic error type of an id Excel would reject (the loader reports it as F004)
+EXCEL_NAME_ERROR = "excel_name"
+
+
 def _check_name(value: str) -> str:
     problem = excel_name_problem(value)
     if problem:
-        raise ValueError(f"id {value!r} {problem}")
+        raise PydanticCustomError(EXCEL_NAME_ERROR, "Value error, {text}", {"text": f"id {value!r} {problem}"})
     return value
 
 
 ExcelName = Annotated[str, Field(description="snake_case id, also the Excel defined name")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True)
 
 
 # --- notes and tags -------------------------------------------------------------------------
@@ -304,12 +311,6 @@ class Derived(Strict):
     _check_id = field_validator("id")(classmethod(lambda cls, v: _check_name(v)))
 
 
-class Severity(str, Enum):
-    error = "error"
-    warning = "warning"
-    info = "info"
-
-
 class Rule(Strict):
     """A cross-field check. ``check`` must hold; a message template may use ``{left}``,
     ``{right}``, ``{left_label}``, ``{right_label}``, ``{op}`` (for a single comparison) and
@@ -346,13 +347,6 @@ class Deadline(Strict):
     text: str | None = Field(None, description="the source's own wording")
 
 
-class Cadence(str, Enum):
-    monthly = "monthly"
-    four_weekly = "four_weekly"
-    quarterly = "quarterly"
-    annual = "annual"
-
-
 class ReturnType(Strict):
     id: str
     label: str
@@ -380,114 +374,6 @@ class ReturnType(Strict):
 # --- KPIs and bands --------------------------------------------------------------------------
 
 
-class Band(str, Enum):
-    green = "green"
-    amber = "amber"
-    red = "red"
-    na = "na"
-
-
-class Direction(str, Enum):
-    higher = "higher"
-    lower = "lower"  # type: ignore[assignment]  # a member named like str.lower
-
-
-class ThresholdBands(Strict):
-    """Green at or beyond ``green``, Amber at or beyond ``amber``, otherwise Red (in ``direction``)."""
-
-    scheme: Literal["thresholds"]
-    direction: Direction = Direction.higher
-    green: Decimal
-    amber: Decimal | None = None
-    as_printed: str | None = Field(None, description="the bands as the source prints them")
-
-
-class BandRange(Strict):
-    band: Literal["green", "amber", "red"]
-    min: Decimal
-    max: Decimal
-
-
-class RangeBands(Strict):
-    """Explicit inclusive ranges at the KPI's display precision (as some schedules print them)."""
-
-    scheme: Literal["ranges"]
-    direction: Direction = Direction.higher
-    ranges: list[BandRange]
-    as_printed: str | None = None
-
-
-class MetBands(Strict):
-    """A target that is met (Green) or not met (Red).
-
-    With ``per_months`` the target is for that many months and is pro-rated to the
-    period scored (900 referrals per 12 months is 225 for a quarter); when several
-    consecutive periods are scored together the sum over ``per_months`` is also judged.
-    """
-
-    scheme: Literal["met"]
-    direction: Direction = Direction.higher
-    target: Decimal
-    per_months: int | None = None
-    as_printed: str | None = None
-
-
-class TrajectoryBands(Strict):
-    """"X% minimum increasing to Y% over agreed time".
-
-    Red below ``minimum``; Green at or above the target in force for the period;
-    Amber in between. The target starts at ``minimum`` at the contract start and rises in
-    ``steps`` equal steps to ``final`` at the trajectory end (dates from the contract
-    settings, defaults in the framework's ``contract_defaults``).
-    """
-
-    scheme: Literal["trajectory"]
-    direction: Direction = Direction.higher
-    minimum: Decimal
-    final: Decimal
-    steps: int = Field(4, ge=1)
-    as_printed: str | None = None
-
-
-class MappingBands(Strict):
-    """Bands read from an answer: compliance (Yes/Partial/No) or a rating."""
-
-    scheme: Literal["mapping"]
-    map: dict[str, Literal["green", "amber", "red", "na"]]
-    as_printed: str | None = None
-
-
-class RelativeBands(Strict):
-    """Bands relative to the peer returns scored together for the same period:
-    top quartile Green, bottom quartile Red, otherwise Amber (direction-aware)."""
-
-    scheme: Literal["relative"]
-    direction: Direction = Direction.higher
-    min_peers: int = Field(4, ge=2)
-    as_printed: str | None = None
-
-
-class NoBands(Strict):
-    """Management information only: reported, never banded."""
-
-    scheme: Literal["none"]
-    as_printed: str | None = None
-
-
-BandScheme = Annotated[
-    ThresholdBands | RangeBands | MetBands | TrajectoryBands | MappingBands | RelativeBands | NoBands,
-    Field(discriminator="scheme"),
-]
-
-
-class KpiKind(str, Enum):
-    ratio = "ratio"  # numerator / denominator, as a percentage
-    value = "value"  # a plain value (count, money...)
-    compliance = "compliance"  # a Yes / Partial / No answer
-    rating = "rating"  # a rating answer (e.g. CQC)
-    count_target = "count_target"  # a count against a (pro-rated) target
-
-
 class Kpi(Strict):
     id: str
     label: str
@@ -499,7 +385,7 @@ class Kpi(Strict):
     value: str | None = Field(None, description="expression (value, count_target) or item id (compliance, rating)")
     unit: Literal["percent", "count", "money", "days", "answer"] | None = None
     precision: int | None = Field(None, ge=0, le=6)
-    bands: BandScheme
+    bands: AnyBandScheme
     critical: bool = False
     critical_when: list[str] = Field(default_factory=list, description="answers that are a critical failure")
     description: str | None = None
@@ -519,14 +405,13 @@ class Kpi(Strict):
     def band_name(self) -> str:
         return f"kpi_{self.id}_band"
 
+    @property
+    def kind_def(self) -> Kind:
+        """The registered :class:`~carekpi.framework.kinds.Kind` of this KPI."""
+        return KINDS[self.kind.value]
+
     def effective_unit(self) -> str:
-        if self.unit:
-            return self.unit
-        if self.kind == KpiKind.ratio:
-            return "percent"
-        if self.kind in (KpiKind.compliance, KpiKind.rating):
-            return "answer"
-        return "count"
+        return self.unit or self.kind_def.unit
 
 
 class ServiceType(Strict):

@@ -20,6 +20,7 @@ return is validated against the version in force on the first day of its reporti
 The versions of one framework all come from the first search folder that has the framework
 (a local folder shadows the bundled one as a whole, as it does without versions).
 ``carekpi lint`` checks that two files of one framework never share a version or a date (F019).
+Finding the files in the search folders is :mod:`carekpi.framework.discovery`'s job.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from carekpi.base.errors import UsageError
 from carekpi.framework.model import Framework
 
 VERSIONS_DIR = "versions"
@@ -58,46 +58,13 @@ def declared_id(path: Path) -> str | None:
     return m.group(1) if m else None
 
 
-def version_files(framework_id: str, extra: list[Path] | None = None) -> list[Path]:
-    """Files of every version of ``framework_id``, from the first search folder that has any."""
-    from carekpi.framework.loader import search_dirs
-
-    for _, folder in search_dirs(extra):
-        files = [p for p in folder_files(folder) if declared_id(p) == framework_id]
-        if files:
-            return files
-    return []
-
-
-def framework_versions(framework_id: str, extra: list[Path] | None = None) -> list[Framework]:
-    """Every version of a framework, oldest first (a file that does not load raises FrameworkError)."""
-    from carekpi.framework.loader import load_cached
-
-    out: list[Framework] = []
-    for path in version_files(framework_id, extra):
-        fw = load_cached(path)
-        if fw.id == framework_id:
-            out.append(fw)
-    # the current file (outside versions/) wins a tie, which lint reports as F019
-    return sorted(out, key=lambda f: (f.effective_from, Path(f.path or "").parent.name != VERSIONS_DIR))
-
-
 def in_force(versions: list[Framework], at: date) -> Framework | None:
     """The version in force on ``at``: the latest ``effective_from`` on or before it."""
     current = [v for v in versions if v.effective_from <= at]
     return current[-1] if current else None
 
 
-def version_in_force(framework_id: str, at: date, extra: list[Path] | None = None) -> Framework:
-    """The version of ``framework_id`` in force on ``at``; UsageError when there is none."""
-    versions = framework_versions(framework_id, extra)
-    if not versions:
-        from carekpi.framework.loader import find_framework
-
-        return find_framework(framework_id, extra)  # raises the usual "unknown framework" error
-    fw = in_force(versions, at)
-    if fw is None:
-        first = versions[0]
-        raise UsageError(f"no version of framework {framework_id} was in force on {at:%d %B %Y}: the earliest, "
-                         f"version {first.version}, is in force from {first.effective_from:%d %B %Y}")
-    return fw
+def oldest_first(versions: list[Framework]) -> list[Framework]:
+    """Versions by ``effective_from``; on a tie the current file (outside ``versions/``) comes
+    last, so it wins (lint reports the tie as F019)."""
+    return sorted(versions, key=lambda f: (f.effective_from, Path(f.path or "").parent.name != VERSIONS_DIR))

@@ -8,37 +8,50 @@ from datetime import date
 from pathlib import Path
 
 from carekpi.base.errors import UnreadableWorkbook, UsageError
-from carekpi.framework.loader import bundled_dir, find_framework
-from carekpi.scoring.engine import ContractSettings, ScoreReport, load_commissioner_data, score_reports
+from carekpi.framework.discovery import bundled_dir, find_framework, framework_for_workbook
+from carekpi.framework.model import Framework
+from carekpi.scoring.inputs import ContractSettings, load_commissioner_data
+from carekpi.scoring.passes import score_reports
+from carekpi.scoring.results import ScoreReport
 from carekpi.validation.findings import ValidationReport
 from carekpi.validation.validate import ReturnTypeMismatch, validate_file
-
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
-
-
-def collect_files(paths: list[Path], *, recursive: bool = True) -> list[Path]:
-    """Workbooks named or found in folders (sorted; Excel lock files and hidden files skipped)."""
-    out: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            found = p.rglob("*") if recursive else p.glob("*")
-            out += sorted(f for f in found if f.is_file() and f.suffix.lower() in WORKBOOK_SUFFIXES
-                          and not f.name.startswith(("~$", ".")))
-        elif p.exists():
-            out.append(p)
-        else:
-            raise UsageError(f"{p}: no such file or folder")
-    return out
+from carekpi.workbook.files import collect_files
+from carekpi.workbook.reader import open_workbook
 
 
 def sample_dir(framework_id: str) -> Path:
     return bundled_dir("sample_returns") / framework_id
 
 
-def score_paths(framework: str, paths: list[Path], *, frameworks_dirs: list[Path] | None = None,
+def infer_framework(files: list[Path], frameworks_dirs: list[Path] | None = None) -> Framework:
+    """The framework the workbooks' metadata names, when every readable one names the same."""
+    named: dict[str, list[str]] = {}
+    for f in files:
+        try:
+            fid = open_workbook(f).meta.get("framework")
+        except UnreadableWorkbook:
+            continue
+        if fid:
+            named.setdefault(fid, []).append(f.name)
+    if len(named) != 1:
+        found = "; ".join(f"{fid}: {', '.join(names[:3])}" for fid, names in sorted(named.items()))
+        raise UsageError("name the framework with --framework: the workbooks "
+                         + (f"name several ({found})" if named else "do not name one"))
+    (fid, _), = named.items()
+    return framework_for_workbook(str(files[0]), fid, None, frameworks_dirs)
+
+
+def score_paths(framework: str | Framework | None, paths: list[Path], *, frameworks_dirs: list[Path] | None = None,
                 return_id: str | None = None, commissioner_data: Path | None = None, contract: Path | None = None,
                 today: date | None = None, notice: Callable[[str], None] | None = None) -> ScoreReport:
-    fw = find_framework(framework, frameworks_dirs)
+    """Validate and score the workbooks named (files and folders), or the framework's bundled
+    samples when none are named. Without a framework, the one the workbooks name is used."""
+    if framework is None:
+        if not paths:
+            raise UsageError("name the framework (--framework ID) to score its bundled sample returns")
+        fw = infer_framework(collect_files(paths), frameworks_dirs)
+    else:
+        fw = framework if isinstance(framework, Framework) else find_framework(framework, frameworks_dirs)
     if not paths:
         d = sample_dir(fw.id)
         files = collect_files([d], recursive=False) if d.is_dir() else []

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from carekpi.base.safety import csv_safe
-from carekpi.render.base import Renderer
-from carekpi.scoring.engine import KpiResult, ScoreReport
-from carekpi.validation.findings import ValidationReport
+from carekpi.render.registry import RenderOptions, renders
+
+if TYPE_CHECKING:
+    from carekpi.scoring.results import KpiResult, ScoreReport
+    from carekpi.validation.findings import ValidationReport
 
 SCORE_COLUMNS = [
     "file", "provider", "cqc_location_id", "period", "return_valid", "kpi", "ref", "label", "numerator",
@@ -41,30 +43,30 @@ def _write(rows: list[list[Any]]) -> str:
     return buf.getvalue()
 
 
-class CsvRenderer(Renderer):
-    name = "csv"
+@renders("csv", "validation")
+def validation(reports: list[ValidationReport], options: RenderOptions) -> str:
+    rows: list[list[Any]] = [FINDING_COLUMNS]
+    for rep in reports:
+        if rep.unreadable:
+            rows.append([rep.file, "unreadable", "error", "", "", "", rep.unreadable])
+        for f in rep.sorted_findings():
+            rows.append([rep.file, f.code, f.severity, f.field, f.sheet, f.cell, f.message])
+    return _write(rows)
 
-    def validation(self, reports: list[ValidationReport]) -> str:
-        rows: list[list[Any]] = [FINDING_COLUMNS]
-        for rep in reports:
-            if rep.unreadable:
-                rows.append([rep.file, "unreadable", "error", "", "", "", rep.unreadable])
-            for f in rep.sorted_findings():
-                rows.append([rep.file, f.code, f.severity, f.field, f.sheet, f.cell, f.message])
-        return _write(rows)
 
-    def score(self, report: ScoreReport) -> str:
-        rows: list[list[Any]] = [SCORE_COLUMNS]
-        for r in report.returns:
-            if r.unreadable:
-                row: list[Any] = [""] * len(SCORE_COLUMNS)
-                row[0], row[4], row[SCORE_COLUMNS.index("reason")] = r.file, "unreadable", r.unreadable
-                rows.append(row)
-                continue
-            for k in r.kpis:
-                d = k.to_dict()
-                rows.append([r.file, r.provider, r.cqc_location_id, r.period, "yes" if r.valid else "no",
-                             k.kpi, k.ref, k.label, d["numerator"], d["denominator"], d["value"], k.display,
-                             k.target, k.band, k.reason, "yes" if k.critical else "no",
-                             "yes" if k.critical_failure else "no", consequences_text(k)])
-        return _write(rows)
+@renders("csv", "score")
+def score(report: ScoreReport, options: RenderOptions) -> str:
+    rows: list[list[Any]] = [SCORE_COLUMNS]
+    for r in report.returns:
+        if r.unreadable:
+            row: list[Any] = [""] * len(SCORE_COLUMNS)
+            row[0], row[4], row[SCORE_COLUMNS.index("reason")] = r.file, "unreadable", r.unreadable
+            rows.append(row)
+            continue
+        for k in r.kpis:
+            d = k.to_dict()
+            rows.append([r.file, r.provider, r.cqc_location_id, r.period, "yes" if r.valid else "no",
+                         k.kpi, k.ref, k.label, d["numerator"], d["denominator"], d["value"], k.display,
+                         k.target, k.band, k.reason, "yes" if k.critical else "no",
+                         "yes" if k.critical_failure else "no", consequences_text(k)])
+    return _write(rows)

@@ -7,9 +7,13 @@ the annotation's title carries the code and the sheet and cell, and so does the 
 
 from __future__ import annotations
 
-from carekpi.base.errors import FrameworkProblem
-from carekpi.render.base import Renderer
-from carekpi.validation.findings import ValidationReport
+from typing import TYPE_CHECKING
+
+from carekpi.render.registry import RenderOptions, renders
+
+if TYPE_CHECKING:
+    from carekpi.framework.lint import LintResult
+    from carekpi.validation.findings import ValidationReport
 
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -32,21 +36,21 @@ def annotation(level: str, message: str, *, file: str, line: int | None = None, 
     return f"::{level} {','.join(props)}::{_data(message)}"
 
 
-class GithubRenderer(Renderer):
-    name = "github"
+@renders("github", "validation")
+def validation(reports: list[ValidationReport], options: RenderOptions) -> str:
+    lines = []
+    for rep in reports:
+        if rep.unreadable:
+            lines.append(annotation("error", rep.unreadable, file=rep.file, title="unreadable"))
+        for f in rep.sorted_findings():
+            where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else ""
+            title = f"{f.code} {where}" if where else f.code
+            message = f"{where}: {f.message}" if where else f.message
+            lines.append(annotation(LEVEL[f.severity], message, file=rep.file, title=title))
+    return "".join(line + "\n" for line in lines)
 
-    def validation(self, reports: list[ValidationReport]) -> str:
-        lines = []
-        for rep in reports:
-            if rep.unreadable:
-                lines.append(annotation("error", rep.unreadable, file=rep.file, title="unreadable"))
-            for f in rep.sorted_findings():
-                where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else ""
-                title = f"{f.code} {where}" if where else f.code
-                message = f"{where}: {f.message}" if where else f.message
-                lines.append(annotation(LEVEL[f.severity], message, file=rep.file, title=title))
-        return "".join(line + "\n" for line in lines)
 
-    def lint(self, problems: list[FrameworkProblem], files: list[str]) -> str:
-        lines = [annotation("error", p.message, file=p.file, line=p.line, title=p.code) for p in problems]
-        return "".join(line + "\n" for line in lines)
+@renders("github", "lint")
+def lint(result: LintResult, options: RenderOptions) -> str:
+    lines = [annotation("error", p.message, file=p.file, line=p.line, title=p.code) for p in result.problems]
+    return "".join(line + "\n" for line in lines)

@@ -3,37 +3,32 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from carekpi.base.errors import FrameworkProblem
-from carekpi.framework.loader import FRAMEWORK_CODES
-from carekpi.render.base import Renderer
-from carekpi.scoring.engine import ScoreReport
-from carekpi.validation.findings import ValidationReport
+from carekpi.render.registry import RenderOptions, renders
+
+if TYPE_CHECKING:
+    from carekpi.framework.lint import LintResult
+    from carekpi.scoring.results import ScoreReport
+    from carekpi.validation.findings import ValidationReport
 
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
-class JsonRenderer(Renderer):
-    name = "json"
+@renders("json", "validation")
+def validation(reports: list[ValidationReport], options: RenderOptions) -> str:
+    if len(reports) == 1:
+        return dumps(reports[0].to_dict())
+    return dumps([r.to_dict() for r in reports])
 
-    def validation(self, reports: list[ValidationReport]) -> str:
-        if len(reports) == 1:
-            return dumps(reports[0].to_dict())
-        return dumps([r.to_dict() for r in reports])
 
-    def score(self, report: ScoreReport) -> str:
-        return dumps(report.to_dict())
+@renders("json", "score")
+def score(report: ScoreReport, options: RenderOptions) -> str:
+    return dumps(report.to_dict())
 
-    def lint(self, problems: list[FrameworkProblem], files: list[str]) -> str:
-        return dumps({
-            "files": files,
-            "valid": not problems,
-            "problems": [
-                {"file": p.file, "line": p.line, "code": p.code, "message": p.message,
-                 "description": FRAMEWORK_CODES.get(p.code, "")}
-                for p in problems
-            ],
-        })
+
+@renders("json", "lint")
+def lint(result: LintResult, options: RenderOptions) -> str:
+    return dumps(result.to_dict())

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from carekpi import __version__
-from carekpi.base.errors import FrameworkProblem
-from carekpi.framework.loader import FRAMEWORK_CODES
-from carekpi.render.base import Renderer
-from carekpi.validation.findings import CODES, ValidationReport
+from carekpi.base.version import __version__
+from carekpi.render.registry import RenderOptions, renders
+
+if TYPE_CHECKING:
+    from carekpi.framework.lint import LintResult
+    from carekpi.validation.findings import ValidationReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -54,39 +55,44 @@ def _log(descriptions: dict[str, str], results: list[dict[str, Any]]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-class SarifRenderer(Renderer):
-    name = "sarif"
+@renders("sarif", "lint")
+def lint(result: LintResult, options: RenderOptions) -> str:
+    from carekpi.framework.lint import FRAMEWORK_CODES  # loads the framework model: only when rendering
 
-    def lint(self, problems: list[FrameworkProblem], files: list[str]) -> str:
-        results = []
-        for p in problems:
-            loc: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(p.file)}}
-            if p.line:
-                loc["region"] = {"startLine": p.line}
-            results.append({"ruleId": p.code, "level": "error", "message": {"text": p.message},
-                            "locations": [{"physicalLocation": loc}]})
-        return _log(FRAMEWORK_CODES, results)
+    problems = result.problems
+    results = []
+    for p in problems:
+        loc: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(p.file)}}
+        if p.line:
+            loc["region"] = {"startLine": p.line}
+        results.append({"ruleId": p.code, "level": "error", "message": {"text": p.message},
+                        "locations": [{"physicalLocation": loc}]})
+    return _log(FRAMEWORK_CODES, results)
 
-    def validation(self, reports: list[ValidationReport]) -> str:
-        results: list[dict[str, Any]] = []
-        for rep in reports:
-            artifact = {"physicalLocation": {"artifactLocation": {"uri": artifact_uri(rep.file)}}}
-            if rep.unreadable:
-                results.append({"ruleId": UNREADABLE, "level": "error", "message": {"text": rep.unreadable},
-                                "locations": [artifact]})
-            for f in rep.sorted_findings():
-                location: dict[str, Any] = {"physicalLocation": artifact["physicalLocation"]}
-                where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else ""
-                if where:
-                    location["logicalLocations"] = [{"name": f.cell, "fullyQualifiedName": where}]
-                result: dict[str, Any] = {
-                    "ruleId": f.code, "level": LEVEL[f.severity],
-                    "message": {"text": f"{where}: {f.message}" if where else f.message},
-                    "locations": [location],
-                }
-                props = {k: v for k, v in (("sheet", f.sheet), ("cell", f.cell), ("field", f.field),
-                                           ("rule", f.rule)) if v}
-                if props:
-                    result["properties"] = props
-                results.append(result)
-        return _log({**CODES, UNREADABLE: "workbook cannot be read"}, results)
+
+@renders("sarif", "validation")
+def validation(reports: list[ValidationReport], options: RenderOptions) -> str:
+    from carekpi.validation.checks import CODES  # loads the checks: only when rendering
+
+    results: list[dict[str, Any]] = []
+    for rep in reports:
+        artifact = {"physicalLocation": {"artifactLocation": {"uri": artifact_uri(rep.file)}}}
+        if rep.unreadable:
+            results.append({"ruleId": UNREADABLE, "level": "error", "message": {"text": rep.unreadable},
+                            "locations": [artifact]})
+        for f in rep.sorted_findings():
+            location: dict[str, Any] = {"physicalLocation": artifact["physicalLocation"]}
+            where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else ""
+            if where:
+                location["logicalLocations"] = [{"name": f.cell, "fullyQualifiedName": where}]
+            result: dict[str, Any] = {
+                "ruleId": f.code, "level": LEVEL[f.severity],
+                "message": {"text": f"{where}: {f.message}" if where else f.message},
+                "locations": [location],
+            }
+            props = {k: v for k, v in (("sheet", f.sheet), ("cell", f.cell), ("field", f.field),
+                                       ("rule", f.rule)) if v}
+            if props:
+                result["properties"] = props
+            results.append(result)
+    return _log({**CODES, UNREADABLE: "workbook cannot be read"}, results)

@@ -15,27 +15,23 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
 
+from carekpi.base.enums import Band
 from carekpi.base.rounding import display, round_half_away
-from carekpi.framework.model import Cadence, Direction, Framework, Kpi, KpiKind, MetBands
-from carekpi.framework.periods import Period
-
-#: months in one period of each cadence (13 four-week periods make a year)
-PERIOD_MONTHS: dict[Cadence, Fraction] = {
-    Cadence.monthly: Fraction(1), Cadence.quarterly: Fraction(3), Cadence.annual: Fraction(12),
-    Cadence.four_weekly: Fraction(12, 13),
-}
-_PLURAL = {Cadence.monthly: "months", Cadence.quarterly: "quarters", Cadence.annual: "years",
-           Cadence.four_weekly: "four-week periods"}
+from carekpi.framework.bands import MetBands
+from carekpi.framework.model import Framework, Kpi
+from carekpi.framework.periods import CADENCES, Cadence, Period
+from carekpi.scoring.results import KpiResult, ReturnScore
+from carekpi.validation.findings import ValidationReport
 
 
 def periods_needed(cadence: Cadence, per_months: int) -> int | None:
     """How many consecutive periods cover ``per_months`` months (None: not a whole number, or one)."""
-    n = Fraction(per_months) / PERIOD_MONTHS[cadence]
+    n = Fraction(per_months) / CADENCES[cadence].months
     return int(n) if n.denominator == 1 and n > 1 else None
 
 
@@ -48,69 +44,74 @@ def _consecutive(window: list[Period]) -> bool:
     return all(b.start == a.end + timedelta(days=1) for a, b in itertools.pairwise(window))
 
 
-def add_rolling_results(fw: Framework, reports: list[Any], scores: list[Any]) -> None:
-    """Add a ``<kpi>_<n>_months`` result to the latest return of every run of consecutive
-    periods of one provider that covers a count target's ``per_months``.
+def add_rolling_results(fw: Framework, reports: list[ValidationReport], scores: list[ReturnScore]) -> list[ReturnScore]:
+    """New scores with a ``<kpi>_<n>_months`` result on the latest return of every run of
+    consecutive periods of one provider that covers a count target's ``per_months``.
 
     ``reports`` (validation reports) and ``scores`` (their ReturnScores) are in step.
     """
+    added: dict[int, list[tuple[str, KpiResult]]] = defaultdict(list)  # score index -> (after kpi, result)
     for kpi in fw.kpis:
         b = kpi.bands
-        if kpi.kind != KpiKind.count_target or not isinstance(b, MetBands) or not b.per_months:
+        if kpi.kind.value != "count_target" or not isinstance(b, MetBands) or not b.per_months:
             continue
         rtype = fw.return_type(kpi.return_type)
         n = periods_needed(rtype.cadence, b.per_months)
         if n is None:
             continue
-        groups: dict[str, dict[Period, tuple[Any, Any]]] = defaultdict(dict)
-        for rep, sc in zip(reports, scores, strict=False):
+        groups: dict[str, dict[Period, tuple[int, KpiResult]]] = defaultdict(dict)
+        for i, (rep, sc) in enumerate(zip(reports, scores, strict=True)):
             data = rep.data
             if data is None or data.rtype.id != rtype.id or data.period is None:
                 continue
             res = next((k for k in sc.kpis if k.kpi == kpi.id), None)
             if res is not None:
-                groups[data.provider_key.strip().casefold()][data.period] = (sc, res)
+                groups[data.provider_key.strip().casefold()][data.period] = (i, res)
         for by_period in groups.values():
             periods = sorted(by_period)
-            for i in range(len(periods) - n + 1):
-                window = periods[i:i + n]
+            for start in range(len(periods) - n + 1):
+                window = periods[start:start + n]
                 if not _consecutive(window):
                     continue
-                latest, own = by_period[window[-1]]
-                result = _judge(fw, kpi, b, rtype.cadence, [(p, by_period[p][1]) for p in window])
-                latest.kpis.insert(latest.kpis.index(own) + 1, result)
+                latest, _ = by_period[window[-1]]
+                judged = _judge(fw, kpi, b, rtype.cadence, [(p, by_period[p][1]) for p in window])
+                added[latest].append((kpi.id, judged))
+    out = []
+    for i, sc in enumerate(scores):
+        if i not in added:
+            out.append(sc)
+            continue
+        kpis = list(sc.kpis)
+        for after, result in added[i]:
+            at = next(j for j, k in enumerate(kpis) if k.kpi == after)
+            kpis.insert(at + 1, result)
+        out.append(replace(sc, kpis=tuple(kpis)))
+    return out
 
 
-def _judge(fw: Framework, kpi: Kpi, b: MetBands, cadence: Cadence, window: list[tuple[Period, Any]]) -> Any:
-    from carekpi.scoring.engine import KpiResult
-
+def _judge(fw: Framework, kpi: Kpi, b: MetBands, cadence: Cadence, window: list[tuple[Period, KpiResult]]) -> KpiResult:
     unit = kpi.effective_unit()
     places = fw.kpi_precision(kpi)
+    plural = CADENCES[cadence].plural
     first, last = window[0][0], window[-1][0]
     span = f"{first.start:%b %Y} to {last.end:%b %Y}"
     keys = ", ".join(p.key for p, _ in window)
-    label = f"{kpi.label}: {len(window)} consecutive {_PLURAL[cadence]} ({span})"
+    label = f"{kpi.label}: {len(window)} consecutive {plural} ({span})"
     target = format(b.target.normalize(), "f")
-    res = KpiResult(rolling_kpi_id(kpi), kpi.ref, label, unit, "na", "", critical=kpi.critical,
-                    consequences=list(kpi.consequences), target=f"{target} per {b.per_months} months")
+    res = KpiResult(rolling_kpi_id(kpi), kpi.ref, label, unit, Band.na, "", critical=kpi.critical,
+                    consequences=tuple(kpi.consequences), target=f"{target} per {b.per_months} months")
     missing = [p.key for p, r in window if not isinstance(r.value, Decimal) or r.numerator is None]
     if missing:
-        res.display = "n/a"
-        res.reason = (f"the {b.per_months}-month total over {keys} cannot be judged: "
-                      f"no figure for {', '.join(missing)}")
-        return res
-    total = sum((Fraction(r.numerator) for _, r in window), Fraction(0))
+        return res.with_band(Band.na, f"the {b.per_months}-month total over {keys} cannot be judged: "
+                                      f"no figure for {', '.join(missing)}", display="n/a")
+    total = sum((Fraction(r.numerator) for _, r in window if r.numerator is not None), Fraction(0))
     value = round_half_away(total, places)
-    res.numerator = total
-    res.value = value
-    res.display = display(value, places, unit)
+    shown = display(value, places, unit)
     parts = " + ".join(f"{display(round_half_away(Fraction(r.numerator), places), places, unit)} ({p.key})"
-                       for p, r in window)
-    ok = value >= b.target if b.direction == Direction.higher else value <= b.target
-    verdict = "meets" if ok else "does not meet"
-    res.band = "green" if ok else "red"
-    res.reason = (f"{parts} = {res.display} over {len(window)} consecutive {_PLURAL[cadence]}, {span}: "
-                  f"{verdict} the target {target} per {b.per_months} months (not pro-rated)")
-    if kpi.critical and res.band == "red":
-        res.critical_failure = True
-    return res
+                       for p, r in window if r.numerator is not None)
+    ok = b.judge_total(value)
+    band = Band.green if ok else Band.red
+    return res.with_band(band, f"{parts} = {shown} over {len(window)} consecutive {plural}, {span}: "
+                               f"{'meets' if ok else 'does not meet'} the target {target} per {b.per_months} months "
+                               "(not pro-rated)",
+                         numerator=total, value=value, display=shown, critical_failure=kpi.critical and band == Band.red)

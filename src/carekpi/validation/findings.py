@@ -1,7 +1,8 @@
 """Findings are data: one problem in one return, with a stable code, a severity and a place.
 
 Renderers turn a :class:`ValidationReport` into text, JSON, CSV or annotations; nothing
-here knows how it will be shown.
+here knows how it will be shown. The codes, with their titles and default severities, are
+declared beside the checks that give them (:data:`carekpi.validation.checks.CODES`).
 """
 
 from __future__ import annotations
@@ -10,44 +11,13 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-
-#: Stable validation codes. The code names the check; the message is rendered from the
-#: check's own parameters. Documented in the README.
-CODES: dict[str, str] = {
-    "V001": "workbook has no carekpi metadata (not made from a carekpi template)",
-    "V002": "workbook was made from a different framework version",
-    "V003": "workbook layout differs from the template (fingerprint)",
-    "V004": "item found by its label because its defined name is missing",
-    "V005": "item not found in the workbook",
-    "V006": "workbook contains macros (not run)",
-    "V007": "workbook structure warning (hidden sheet, huge dimension...)",
-    "V101": "required value missing",
-    "V102": "value is not of the item's type",
-    "V103": "value accepted after correcting how it was typed",
-    "V104": "value out of range",
-    "V105": "value is not a whole number",
-    "V106": "value is not one of the allowed answers",
-    "V107": "cell holds an Excel error value",
-    "V108": "formula cell has no calculated value",
-    "V109": "value given for an item that does not apply to this provider",
-    "V201": "cross-field rule not met",
-    "V202": "breakdown does not add up to its headline figure",
-    "V301": "reporting period missing or not a valid date",
-    "V302": "reporting period is in the future",
-    "V303": "reporting period has not ended yet",
-    "V304": "service types delivered not stated",
-    "V305": "CQC location ID is not in the usual form",
-    "V306": "submission deadline",
-    "V401": "case log row problem",
-    "V402": "case log disagrees with the declared figure",
-}
+from carekpi.base.enums import SEVERITY_ORDER, Severity
 
 
 @dataclass(frozen=True)
 class Finding:
     code: str
-    severity: str
+    severity: Severity
     message: str
     field: str | None = None
     sheet: str | None = None
@@ -55,6 +25,9 @@ class Finding:
     rule: str | None = None
     #: position used for sorting: (sheet index, row, column); not part of the output
     order: tuple[int, int, int] = dc_field(default=(0, 0, 0), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", Severity(self.severity))  # accept "error" as well as Severity.error
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -70,7 +43,7 @@ class Finding:
         return out
 
     def sort_key(self) -> tuple[Any, ...]:
-        return (self.order, SEVERITY_ORDER.get(self.severity, 9), self.code, self.field or "")
+        return (self.order, SEVERITY_ORDER[self.severity], self.code, self.field or "")
 
 
 @dataclass
@@ -91,9 +64,9 @@ class ValidationReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        c = {"error": 0, "warning": 0, "info": 0}
+        c = {s.value: 0 for s in Severity}
         for f in self.findings:
-            c[f.severity] = c.get(f.severity, 0) + 1
+            c[f.severity.value] += 1
         return c
 
     @property

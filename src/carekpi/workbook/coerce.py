@@ -45,6 +45,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from carekpi.base.enums import Severity
 from carekpi.framework.model import FieldType, ItemField
 
 ERROR_VALUES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
@@ -69,8 +70,11 @@ FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2199, 12, 31)
 
 @dataclass(frozen=True)
 class Note:
+    """What reading a value found: a validation code (declared by the check that reads values,
+    :mod:`carekpi.validation.checks.values`), its severity and the message."""
+
     code: str
-    severity: str
+    severity: Severity
     message: str
 
 
@@ -93,11 +97,11 @@ def _q(text: str, limit: int = 60) -> str:
 
 
 def _warn(message: str) -> Note:
-    return Note("V103", "warning", message)
+    return Note("V103", Severity.warning, message)
 
 
 def _err(code: str, message: str) -> Note:
-    return Note(code, "error", message)
+    return Note(code, Severity.error, message)
 
 
 def parse_number_text(s: str) -> Decimal | None:

@@ -37,9 +37,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from carekpi.framework.cover import META_SHEET
 from carekpi.framework.model import Framework
+from carekpi.workbook.layout import Layout
 from carekpi.workbook.reader import open_workbook
-from carekpi.workbook.template import META_SHEET, Layout, build_template
+from carekpi.workbook.template import build_template
 
 #: metadata rows that legitimately differ between two generations of the same template
 IGNORED_META_KEYS = {"generator"}
@@ -62,10 +64,6 @@ class Drift:
     expected: str | None
     found: str | None
     message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "location": self.location, "expected": self.expected, "found": self.found,
-                "message": self.message}
 
     def __str__(self) -> str:
         return f"{self.location}: {self.kind}: {self.message}"
@@ -418,17 +416,22 @@ def _spans(cells: list[tuple[int, int]]) -> list[str]:
     return out
 
 
-# --- rendering --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TemplateCheck:
+    """``template --check`` of one workbook: its drifts, or why it could not be checked, and
+    the command that regenerates it."""
 
+    file: str
+    drifts: tuple[Drift, ...] = ()
+    error: str | None = None
+    regenerate: str | None = None
 
-def render_drift(drifts: list[Drift], filename: str) -> str:
-    """Text for ``carekpi template --check``: every drift, then a one-line verdict."""
-    if not drifts:
-        return f"{filename}: matches the template the framework generates now (no drift).\n"
-    n = len(drifts)
-    lines = [f"{filename}: {n} difference{'s' if n != 1 else ''} from the template the framework generates now:"]
-    width = min(max(len(d.location) for d in drifts), 40)
-    for d in drifts:
-        lines.append(f"  {d.location:<{width}}  {d.kind:<20} {d.message}")
-    lines.append("Regenerate it with: carekpi template --framework ID -o FILE (then commit or circulate the new file).")
-    return "\n".join(lines) + "\n"
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file}
+        if self.error is not None:
+            out["error"] = self.error
+        else:
+            out["drift"] = bool(self.drifts)
+            out["drifts"] = [{"kind": d.kind, "location": d.location, "expected": d.expected, "found": d.found,
+                              "message": d.message} for d in self.drifts]
+        return out

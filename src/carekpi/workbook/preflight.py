@@ -28,6 +28,7 @@ import zlib
 from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError
@@ -198,9 +199,21 @@ def _refuse(path: str | os.PathLike[str], reason: str) -> UnreadableWorkbook:
 # ---------------------------------------------------------------------------
 
 
-def preflight(path: str | os.PathLike[str]) -> list[str]:
+@dataclass(frozen=True)
+class PreflightWarning:
+    """Something about a readable workbook its reader should be told."""
+
+    #: ``macros``, ``external_links`` or ``huge_range``
+    kind: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def preflight(path: str | os.PathLike[str]) -> list[PreflightWarning]:
     """Check an untrusted workbook before parsing; return warnings or raise UnreadableWorkbook."""
-    warnings: list[str] = []
+    warnings: list[PreflightWarning] = []
     with _open_archive(path) as zf:
         infos = zf.infolist()
         _check_members(path, zf, infos)
@@ -213,16 +226,16 @@ def preflight(path: str | os.PathLike[str]) -> list[str]:
             _stream_member(path, zf, info, budget if info.filename in scanned else None)
         budget.finish()
         if layout.macros:
-            warnings.append(_MSG_MACROS)
+            warnings.append(PreflightWarning("macros", _MSG_MACROS))
         if layout.external_links:
-            warnings.append(_MSG_EXTERNAL_LINKS)
+            warnings.append(PreflightWarning("external_links", _MSG_EXTERNAL_LINKS))
         for title, part in layout.sheets.items():
             ref = _sheet_dimension(zf, part) if part in names else None
             if ref is not None and _is_huge(ref):
-                warnings.append(
-                    f"sheet '{title}' declares a used range of {ref}, far larger than a"
+                warnings.append(PreflightWarning(
+                    "huge_range", f"sheet '{title}' declares a used range of {ref}, far larger than a"
                     " return needs (often caused by formatting whole rows or columns)"
-                )
+                ))
     return warnings
 
 

@@ -22,13 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 from openpyxl.formula.tokenizer import TokenizerError
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from carekpi.base.errors import UnreadableWorkbook
-from carekpi.workbook.template import META_SHEET
+from carekpi.framework.cover import META_SHEET
+from carekpi.workbook import preflight as _preflight
+from carekpi.workbook.preflight import PreflightWarning
 
 #: how far a label search looks on one sheet (rows, columns): bounds hostile dimensions
 LABEL_SEARCH_ROWS = 2000
@@ -63,8 +66,7 @@ class WorkbookContent:
     path: str
     workbook: Workbook
     meta: dict[str, str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    macros: bool = False
+    warnings: list[PreflightWarning] = field(default_factory=list)
 
     @property
     def sheetnames(self) -> list[str]:
@@ -73,13 +75,10 @@ class WorkbookContent:
 
 def open_workbook(path: str | Path, *, data_only: bool = False) -> WorkbookContent:
     """Open ``path`` safely, or raise :class:`UnreadableWorkbook` with one clear sentence."""
-    import openpyxl
-
-    from carekpi.workbook.preflight import OPENPYXL_READ_ERRORS, ensure_safe_xml, preflight
 
     global _XML_CHECKED
     if not _XML_CHECKED:
-        ensure_safe_xml()  # refuse to read anything if openpyxl's XML parsing is not defused
+        _preflight.ensure_safe_xml()  # refuse to read anything if openpyxl's XML parsing is not defused
         _XML_CHECKED = True
 
     p = Path(path)
@@ -87,7 +86,7 @@ def open_workbook(path: str | Path, *, data_only: bool = False) -> WorkbookConte
         raise UnreadableWorkbook(p, "no such file")
     if p.is_dir():
         raise UnreadableWorkbook(p, "is a folder, not a workbook")
-    notes = preflight(p)
+    notes = _preflight.preflight(p)
     try:
         # opened as a file, so the content (checked by preflight) decides, not the name: a
         # workbook saved without its .xlsx extension is still read
@@ -96,12 +95,11 @@ def open_workbook(path: str | Path, *, data_only: bool = False) -> WorkbookConte
             # types...); they do not affect the values carekpi reads.
             warnings.simplefilter("ignore")
             wb = openpyxl.load_workbook(fh, data_only=data_only, keep_vba=False, keep_links=False, rich_text=False)
-    except (*OPENPYXL_READ_ERRORS, *READER_EXTRA_ERRORS) as exc:
+    except (*_preflight.OPENPYXL_READ_ERRORS, *READER_EXTRA_ERRORS) as exc:
         raise UnreadableWorkbook(p, f"the file is damaged or is not an Excel workbook ({type(exc).__name__})") from None
     if not wb.worksheets:
         raise UnreadableWorkbook(p, "the workbook has no worksheets")
     content = WorkbookContent(str(p), wb, warnings=list(notes))
-    content.macros = p.suffix.lower() == ".xlsm" or any("macro" in n for n in notes)
     meta_ws = wb[META_SHEET] if META_SHEET in wb.sheetnames else None
     if isinstance(meta_ws, Worksheet):  # a chart sheet of that name holds no metadata
         ws = meta_ws

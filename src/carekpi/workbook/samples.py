@@ -17,7 +17,7 @@ import yaml
 
 from carekpi.base.atomic import atomic_write_bytes, atomic_write_text
 from carekpi.base.errors import UsageError
-from carekpi.framework.loader import bundled_dir
+from carekpi.framework.discovery import bundled_dir
 from carekpi.framework.model import Framework
 from carekpi.workbook.fill import fill_workbook
 from carekpi.workbook.template import _normalise_zip, template_bytes

@@ -1,29 +1,19 @@
-"""``carekpi frameworks``: what frameworks exist and what one of them asks for."""
+"""``carekpi frameworks``: what frameworks exist, and what one of them asks for (text or JSON)."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from carekpi.base.errors import FrameworkError
-from carekpi.framework.loader import compiled, framework_files, load_cached
-from carekpi.framework.model import Framework, Kpi, KpiKind
-from carekpi.workbook.template import _describe_bands
+from carekpi.render.registry import RenderOptions, renders
+
+if TYPE_CHECKING:
+    from carekpi.framework.model import Framework
 
 
-def list_frameworks(extra: list[Path] | None = None) -> str:
-    rows: list[tuple[str, str, str, str, str]] = []
-    seen: set[str] = set()
-    for origin, path in framework_files(extra):
-        try:
-            fw = load_cached(path)
-        except FrameworkError as exc:
-            rows.append((path.stem, "?", origin, f"does not load ({len(exc.problems)} problems: run carekpi lint)", str(path)))
-            continue
-        shadowed = fw.id in seen
-        seen.add(fw.id)
-        rows.append((fw.id, fw.version, origin + (" (shadowed)" if shadowed else ""), fw.commissioner, str(path)))
+@renders("text", "frameworks")
+def list_text(rows: list[tuple[str, str, str, str, str]], options: RenderOptions) -> str:
+    """The rows of :func:`carekpi.framework.discovery.list_frameworks` as a table."""
     if not rows:
         return "No frameworks found.\n"
     w = [max(len(r[i]) for r in [*rows, ("id", "version", "origin", "commissioner", "path")]) for i in range(4)]
@@ -33,15 +23,10 @@ def list_frameworks(extra: list[Path] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def kpi_formula(fw: Framework, kpi: Kpi) -> str:
-    if kpi.kind == KpiKind.ratio:
-        return f"({kpi.numerator}) / ({kpi.denominator}) x 100"
-    if kpi.kind in (KpiKind.compliance, KpiKind.rating):
-        return f"answer to {kpi.value}"
-    return str(kpi.value)
+@renders("text", "framework")
+def show_text(fw: Framework, options: RenderOptions) -> str:
+    from carekpi.framework.compiled import compiled  # loaded with the framework already; not at start-up
 
-
-def show_text(fw: Framework) -> str:
     out = [
         f"{fw.id}: {fw.name}",
         f"  commissioner: {fw.commissioner}",
@@ -84,8 +69,8 @@ def show_text(fw: Framework) -> str:
             for k in kpis:
                 flag = "  CRITICAL" if k.critical else ""
                 out.append(f"    {(k.ref + ' ') if k.ref else ''}{k.label} [{k.id}]{flag}")
-                out.append(f"      value: {kpi_formula(fw, k)}")
-                out.append(f"      bands: {k.bands.scheme}: {k.bands.as_printed or _describe_bands(k)}")
+                out.append(f"      value: {k.kind_def.formula_text(k)}")
+                out.append(f"      bands: {k.bands.scheme}: {k.bands.shown()}")
                 if k.tags:
                     out.append("      tags: " + ", ".join(f"{a}={b}" for a, b in k.tags.items()))
     notes = fw.all_notes()
@@ -97,7 +82,10 @@ def show_text(fw: Framework) -> str:
     return "\n".join(out) + "\n"
 
 
-def show_json(fw: Framework) -> str:
+@renders("json", "framework")
+def show_json(fw: Framework, options: RenderOptions) -> str:
+    from carekpi.framework.compiled import compiled  # loaded with the framework already; not at start-up
+
     doc: dict[str, Any] = {
         "id": fw.id, "name": fw.name, "commissioner": fw.commissioner, "version": fw.version,
         "effective_from": fw.effective_from.isoformat(), "source_document": fw.source_document,
@@ -116,7 +104,7 @@ def show_json(fw: Framework) -> str:
     for k in fw.kpis:
         doc["kpis"].append({
             "id": k.id, "ref": k.ref, "label": k.label, "return": k.return_type, "kind": k.kind.value,
-            "numerator": k.numerator, "denominator": k.denominator, "value": k.value, "formula": kpi_formula(fw, k),
+            "numerator": k.numerator, "denominator": k.denominator, "value": k.value, "formula": k.kind_def.formula_text(k),
             "bands": json.loads(k.bands.model_dump_json(exclude_none=True)), "critical": k.critical, "tags": k.tags,
         })
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

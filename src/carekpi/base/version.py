@@ -1,0 +1,3 @@
+"""carekpi's version (read by the build too)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,167 @@
+"""The command-line shell every command shares: the typer app, the top-level options, one way
+to turn expected failures into a message and an exit code, and one way to write output.
+
+Exit codes: 0 success; 1 the input has errors (validate), problems (lint), drift
+(template --check) or an unreadable file in a batch (score); 2 a file cannot be
+read or the command is misused; 3 an internal error (a bug: please report it).
+
+Commands import the library when they run, so ``carekpi --version`` and ``--help`` load
+neither openpyxl nor pydantic.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from carekpi.base.atomic import atomic_write_bytes
+from carekpi.base.errors import CarekpiError, FrameworkError, UsageError
+from carekpi.base.version import __version__
+from carekpi.render.registry import RenderOptions, formats_for, render
+
+app = typer.Typer(
+    name="carekpi",
+    help="Performance-monitoring returns for adult social care contracts: templates, validation and KPI scores."
+         "\n\nExample: carekpi score --framework surrey",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+frameworks_app = typer.Typer(
+    help="List the frameworks carekpi knows, or show one.\n\nExample: carekpi frameworks show surrey",
+    invoke_without_command=True,
+)
+app.add_typer(frameworks_app, name="frameworks")
+
+
+class _State:
+    """Options of the top-level command, read by the subcommands."""
+
+    def __init__(self) -> None:
+        self.debug = False
+        self.frameworks_dirs: list[Path] = []
+
+
+state = _State()
+
+
+def err(msg: str) -> None:
+    typer.echo(f"carekpi: {msg}", err=True)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn expected failures into one message and an exit code; tracebacks only with --debug."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except FrameworkError as exc:
+        if state.debug:
+            traceback.print_exc()
+        for p in exc.problems:
+            err(str(p))
+        raise typer.Exit(2) from None
+    except CarekpiError as exc:
+        if state.debug:
+            traceback.print_exc()
+        err(f"error: {exc}")
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err("interrupted")
+        raise typer.Exit(130) from None
+    except Exception as exc:  # a bug: say so, briefly, unless asked for the traceback
+        if state.debug:
+            traceback.print_exc()
+        else:
+            err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback, and please report it)")
+        raise typer.Exit(3) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"carekpi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    frameworks_dir: list[Path] = typer.Option(
+        [], "--frameworks-dir", envvar="CAREKPI_FRAMEWORKS_DIR",
+        help="A folder of your own framework YAML files (searched before the bundled ones). Repeatable.",
+    ),
+) -> None:
+    """carekpi: frameworks as data, Excel templates, validation and KPI scoring.
+
+    Example: carekpi score --framework surrey
+    """
+    state.debug = debug
+    state.frameworks_dirs = list(frameworks_dir)
+
+
+def format_option(result: str, what: str = "Output format") -> Any:
+    """The ``--format`` option of a command whose result is ``result``: the choices are the
+    formats the renderer registry has for it."""
+    choices = formats_for(result)
+
+    def check(value: str) -> str:
+        if value not in choices:
+            raise typer.BadParameter(f"{value!r} is not one of: {', '.join(choices)}")
+        return value
+
+    return typer.Option("text", "--format", help=f"{what}: {' | '.join(choices)}.", callback=check)
+
+
+def rendered(fmt: str, result: str, value: Any) -> str | bytes:
+    """``value`` in format ``fmt``; text is coloured on a terminal."""
+    return render(fmt, result, value, RenderOptions(color=sys.stdout.isatty()) if fmt == "text" else None)
+
+
+def writable(output: Path, inputs: list[Path] | None = None) -> None:
+    """Refuse, in one sentence, an output file whose folder does not exist or that is an input."""
+    if not output.parent.is_dir():
+        raise UsageError(f"cannot write {output}: the folder {output.parent} does not exist")
+    target = output.resolve()
+    for p in inputs or []:
+        if p.exists() and p.is_file() and p.resolve() == target:
+            raise UsageError(f"cannot write {output}: it is one of the input files, which carekpi never modifies")
+
+
+def emit(result: str | bytes, output: Path | None, inputs: list[Path] | None = None) -> None:
+    """Write a result to ``output`` atomically (the old file stays whole if writing fails), or to
+    standard output."""
+    if output is not None:
+        writable(output, inputs)
+        try:
+            atomic_write_bytes(output, result if isinstance(result, bytes) else result.encode("utf-8"))
+        except OSError as exc:  # disk full, permission denied: the old file (if any) is intact
+            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+        err(f"wrote {output}")
+        return
+    if isinstance(result, bytes):
+        raise UsageError("this format is binary: write it to a file with -o/--output")
+    sys.stdout.write(result)
+    sys.stdout.flush()
+
+
+def parse_today(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--today {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def main() -> None:
+    app(prog_name="carekpi")

@@ -1,0 +1,82 @@
+"""Met / not met: a target that is met (Green) or not (Red), optionally pro-rated per period."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from fractions import Fraction
+from typing import ClassVar, Literal
+
+from carekpi.base.enums import Band
+from carekpi.base.rounding import round_half_away
+from carekpi.framework.bands.base import (
+    BandContext,
+    BandOutcome,
+    BandScheme,
+    Direction,
+    LintContext,
+    SchemeProblem,
+    excel_number,
+    is_better_or_equal,
+    pct,
+    register,
+)
+from carekpi.framework.periods import CADENCES, Cadence
+
+
+@register
+class MetBands(BandScheme):
+    """A target that is met (Green) or not met (Red).
+
+    With ``per_months`` the target is for that many months and is pro-rated to the
+    period scored (900 referrals per 12 months is 225 for a quarter); when several
+    consecutive periods are scored together the sum over ``per_months`` is also judged.
+    """
+
+    scheme: Literal["met"]
+    direction: Direction = Direction.higher
+    target: Decimal
+    per_months: int | None = None
+    as_printed: str | None = None
+
+    CODES: ClassVar[dict[str, str]] = {"F010": "KPI is incompletely defined for its kind"}
+    FIELD_WORDS: ClassVar[dict[str, str]] = {"target": "the target", "per_months": "the target period in months",
+                   "direction": "the better direction"}
+
+    def target_for(self, months: Fraction) -> Decimal:
+        """The target for a period of ``months`` months (pro-rated, one decimal place)."""
+        if not self.per_months:
+            return self.target
+        return round_half_away(Fraction(self.target) * months / self.per_months, 1).normalize()
+
+    def band(self, value: Decimal, ctx: BandContext) -> BandOutcome:
+        target = self.target
+        note = ""
+        if self.per_months and ctx.period is not None:
+            target = self.target_for(ctx.period.months)
+            note = f" ({pct(self.target, ctx.unit)} per {self.per_months} months, pro-rated)"
+        shown, tt = pct(value, ctx.unit), pct(target, ctx.unit)
+        if is_better_or_equal(value, target, self.direction):
+            return BandOutcome(Band.green, f"{shown} meets the target {tt}{note}", tt)
+        return BandOutcome(Band.red, f"{shown} does not meet the target {tt}{note}", tt)
+
+    def judge_total(self, total: Decimal) -> bool:
+        """Whether a total over ``per_months`` months meets the (not pro-rated) target."""
+        return is_better_or_equal(total, self.target, self.direction)
+
+    def excel_formula(self, value_name: str, cadence: Cadence) -> str:
+        v = value_name
+        if self.per_months:
+            target = f"{excel_number(self.target)}*{excel_number(float(CADENCES[cadence].months))}/{self.per_months}"
+        else:
+            target = excel_number(self.target)
+        cmp = ">=" if self.direction == Direction.higher else "<="
+        return f'IF(ISNUMBER({v}),IF({v}{cmp}{target},"Green","Red"),IF({v}="n/a","n/a",""))'
+
+    def describe(self) -> str:
+        per = f" per {self.per_months} months" if self.per_months else ""
+        return f"Target {excel_number(self.target)}{per}: met (Green) or not met (Red)"
+
+    def check(self, ctx: LintContext) -> Iterator[SchemeProblem]:
+        if self.per_months is not None and ctx.kind != "count_target":
+            yield SchemeProblem("F010", (), f"KPI {ctx.kpi_id!r}: per_months applies to count_target KPIs only")

@@ -1,0 +1,71 @@
+"""Thresholds: Green at or beyond ``green``, Amber at or beyond ``amber``, otherwise Red."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from carekpi.base.enums import Band
+from carekpi.framework.bands.base import (
+    BandContext,
+    BandOutcome,
+    BandScheme,
+    Direction,
+    LintContext,
+    SchemeProblem,
+    excel_number,
+    is_better_or_equal,
+    pct,
+    register,
+)
+from carekpi.framework.periods import Cadence
+
+
+@register
+class ThresholdBands(BandScheme):
+    """Green at or beyond ``green``, Amber at or beyond ``amber``, otherwise Red (in ``direction``)."""
+
+    scheme: Literal["thresholds"]
+    direction: Direction = Direction.higher
+    green: Decimal
+    amber: Decimal | None = None
+    as_printed: str | None = Field(None, description="the bands as the source prints them")
+
+    CODES: ClassVar[dict[str, str]] = {"F007": "band thresholds out of order for their direction"}
+    FIELD_WORDS: ClassVar[dict[str, str]] = {
+        "green": "the Green threshold", "amber": "the Amber threshold", "direction": "the better direction",
+    }
+
+    def band(self, value: Decimal, ctx: BandContext) -> BandOutcome:
+        higher = self.direction == Direction.higher
+        word, other = ("at or above", "below") if higher else ("at or below", "above")
+        green = pct(self.green, ctx.unit)
+        target = green + ("" if higher else " or lower")
+        if is_better_or_equal(value, self.green, self.direction):
+            return BandOutcome(Band.green, f"{word} Green {green}", target)
+        if self.amber is not None and is_better_or_equal(value, self.amber, self.direction):
+            return BandOutcome(Band.amber, f"{other} Green {green}, {word} Amber {pct(self.amber, ctx.unit)}", target)
+        if self.amber is not None:
+            return BandOutcome(Band.red, f"{other} Amber {pct(self.amber, ctx.unit)}", target)
+        return BandOutcome(Band.red, f"{other} Green {green} (no Amber band)", target)
+
+    def excel_formula(self, value_name: str, cadence: Cadence) -> str:
+        v = value_name
+        cmp = ">=" if self.direction == Direction.higher else "<="
+        inner = '"Red"' if self.amber is None else f'IF({v}{cmp}{excel_number(self.amber)},"Amber","Red")'
+        return f'IF(ISNUMBER({v}),IF({v}{cmp}{excel_number(self.green)},"Green",{inner}),IF({v}="n/a","n/a",""))'
+
+    def describe(self) -> str:
+        sym = "+" if self.direction == Direction.higher else " or lower"
+        text = f"Green {excel_number(self.green)}{sym}"
+        if self.amber is not None:
+            text += f", Amber {excel_number(self.amber)}{sym}"
+        return text + ", otherwise Red"
+
+    def check(self, ctx: LintContext) -> Iterator[SchemeProblem]:
+        if self.amber is not None and not is_better_or_equal(self.green, self.amber, self.direction):
+            yield SchemeProblem("F007", (), f"KPI {ctx.kpi_id!r}: green {self.green} and amber {self.amber} are out of "
+                                            f"order for '{self.direction.value} is better'")

@@ -1,0 +1,81 @@
+"""The cover every return carries: who is returning what, for which period.
+
+The cover's items are part of every return type (the template writes them on the Cover sheet,
+validation reads them), so their ids are reserved: no framework item may take one.
+"""
+
+from __future__ import annotations
+
+from carekpi.framework.model import FieldType, Framework, ItemField, ReturnType
+from carekpi.framework.periods import Cadence
+
+#: the sheets every template has besides the framework's own; their names are reserved
+COVER_SHEET = "Cover"
+SUMMARY_SHEET = "KPI summary"
+NOTES_SHEET = "Notes"
+META_SHEET = "_carekpi"
+RESERVED_SHEETS = frozenset(s.casefold() for s in (COVER_SHEET, SUMMARY_SHEET, NOTES_SHEET, META_SHEET))
+
+PERIOD_LABELS = {
+    Cadence.monthly: ("Reporting month", "Any date in the month you are reporting on, e.g. 01/03/2026.", "mmmm yyyy"),
+    Cadence.quarterly: (
+        "Reporting quarter",
+        "Any date in the quarter you are reporting on, e.g. 01/01/2026 for January-March 2026.",
+        "dd/mm/yyyy",
+    ),
+    Cadence.four_weekly: (
+        "Reporting period start",
+        "The first day of the 4-week period you are reporting on.",
+        "dd/mm/yyyy",
+    ),
+    Cadence.annual: (
+        "Reporting year",
+        "Any date in the year you are reporting on, e.g. 01/04/2025 for April 2025 to March 2026.",
+        "dd/mm/yyyy",
+    ),
+}
+
+
+def service_item_id(service_id: str) -> str:
+    return f"delivers_{service_id}"
+
+
+def cover_items(fw: Framework, rtype: ReturnType) -> list[ItemField]:
+    """The cover's items, in the order the Cover sheet shows them."""
+    before, after = _fixed_items(fw.cqc_registered, rtype.cadence)
+    services = [
+        ItemField(
+            id=service_item_id(s.id), label=f"Do you deliver {s.label}?", type=FieldType.yes_no,
+            required=False, help="Yes or No. Items that apply only to other service types can then be left blank.",
+        )
+        for s in fw.service_types
+    ]
+    return [*before, *services, *after]
+
+
+def _fixed_items(cqc_registered: bool, cadence: Cadence) -> tuple[list[ItemField], list[ItemField]]:
+    label, help_text, _ = PERIOD_LABELS[cadence]
+    before = [
+        ItemField(id="provider_name", label="Provider name", type=FieldType.text,
+                  help="The registered name of your organisation."),
+        ItemField(id="cqc_location_id", label="CQC location ID", type=FieldType.text, required=cqc_registered,
+                  help="Your CQC location ID, e.g. 1-123456789." + ("" if cqc_registered else
+                       " Leave blank if the service is not registered with CQC.")),
+        ItemField(id="reporting_period", label=label, type=FieldType.date, help=help_text),
+    ]
+    after = [
+        ItemField(id="contact_name", label="Contact name", type=FieldType.text,
+                  help="Who the council should contact about this return."),
+        ItemField(id="contact_email", label="Contact email", type=FieldType.text, help="Email address of the contact."),
+        ItemField(id="contact_phone", label="Contact telephone", type=FieldType.text, required=False,
+                  help="Telephone number of the contact."),
+    ]
+    return before, after
+
+
+#: the ids of the cover's own items (besides ``delivers_<service type>``): reserved for the cover
+COVER_NAMES = frozenset(i.id for part in _fixed_items(True, Cadence.monthly) for i in part)
+
+
+def period_number_format(rtype: ReturnType) -> str:
+    return PERIOD_LABELS[rtype.cadence][2]

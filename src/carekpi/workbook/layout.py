@@ -1,0 +1,352 @@
+"""The template's layout, planned without writing a workbook.
+
+:func:`plan` works out, from a framework and one of its return types, every row of every
+sheet the template will have, every named cell (a :class:`Slot`), every live KPI formula and
+every input's data validation. :mod:`carekpi.workbook.template` writes the plan with openpyxl;
+validation compares a return's fingerprint with :meth:`Layout.fingerprint` of the plan, so it
+never builds a workbook to do so.
+
+Input sheets: each section of the return type, in order, on its ``sheet``: a section header,
+an optional description row, a header row, one row per item, then the KPIs whose first
+input is in the section (a header row and a value row each), then a blank row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from carekpi.framework.compiled import CompiledReturn, compiled
+from carekpi.framework.cover import COVER_SHEET, META_SHEET, NOTES_SHEET, SUMMARY_SHEET, cover_items, service_item_id
+from carekpi.framework.model import FieldType, Framework, ItemField, Kpi, RecordTable, ReturnType, Section, Source
+
+COL_REF, COL_LABEL, COL_VALUE, COL_DEF, COL_WHY = 1, 2, 3, 4, 5
+#: the first row of cover items on the Cover sheet
+COVER_FIRST_ROW = 7
+#: the first row of an input sheet's content (below its title)
+SHEET_FIRST_ROW = 3
+#: record tables: the header row, and the first row of cases
+TABLE_HEADER_ROW = 4
+TABLE_FIRST_ROW = 5
+#: the metadata sheet's column holding drop-down lists too long for a validation's own text
+LISTS_COLUMN = 8
+
+
+def column_letter(n: int) -> str:
+    """Excel's column letters for column number ``n`` (1 is A)."""
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def quote_sheetname(name: str) -> str:
+    """A sheet name as a formula refers to it: in quotes, any quote in it doubled."""
+    return "'" + name.replace("'", "''") + "'"
+
+
+@dataclass
+class Slot:
+    """Where one named cell is: an input item, a KPI value or band cell, or a record table."""
+
+    name: str
+    sheet: str
+    row: int
+    col: int
+    label: str
+    kind: str  # "input" | "kpi_value" | "kpi_band" | "table"
+    item: ItemField | None = None
+    #: a table's last column and row (a range, not one cell)
+    last_col: int | None = None
+    last_row: int | None = None
+
+    @property
+    def coordinate(self) -> str:
+        return f"{column_letter(self.col)}{self.row}"
+
+    @property
+    def reference(self) -> str:
+        first = f"{quote_sheetname(self.sheet)}!${column_letter(self.col)}${self.row}"
+        if self.last_col is None or self.last_row is None:
+            return first
+        return f"{first}:${column_letter(self.last_col)}${self.last_row}"
+
+
+@dataclass(frozen=True)
+class Validation:
+    """An input's data validation: the rule (what the fingerprint covers) and its texts."""
+
+    record: dict[str, Any]
+    prompt_title: str
+    prompt: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One planned row of an input sheet: ``kind`` says what it holds."""
+
+    kind: str  # "section" | "description" | "headers" | "item" | "kpi_headers" | "kpi"
+    row: int
+    section: Section | None = None
+    text: str | None = None
+    item: ItemField | None = None
+    kpi: Kpi | None = None
+
+
+@dataclass
+class SheetPlan:
+    title: str
+    rows: list[Row] = field(default_factory=list)
+
+
+@dataclass
+class Layout:
+    framework: str
+    version: str
+    return_type: str
+    sheets: list[str] = field(default_factory=list)
+    slots: dict[str, Slot] = field(default_factory=dict)
+    formulas: dict[str, str] = field(default_factory=dict)
+    validations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the plan behind it (what the writer writes)
+    input_sheets: list[SheetPlan] = field(default_factory=list)
+    cover_rows: list[tuple[int, ItemField]] = field(default_factory=list)
+    tables: list[RecordTable] = field(default_factory=list)
+    inputs: dict[str, Validation] = field(default_factory=dict)
+    #: drop-down lists kept on the metadata sheet, in order (column LISTS_COLUMN)
+    lists: list[list[str]] = field(default_factory=list)
+
+    def fingerprint(self) -> str:
+        """A digest of everything a provider's workbook must match: names, places, labels,
+        validation rules and KPI formulas."""
+        doc = {
+            "framework": self.framework,
+            "version": self.version,
+            "return_type": self.return_type,
+            "sheets": self.sheets,
+            "slots": sorted((s.name, s.sheet, s.coordinate, s.label, s.kind) for s in self.slots.values()),
+            "formulas": sorted(self.formulas.items()),
+            "validations": sorted((k, json.dumps(v, sort_keys=True)) for k, v in self.validations.items()),
+        }
+        blob = json.dumps(doc, sort_keys=True, ensure_ascii=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+# --- formulas ---------------------------------------------------------------------------------
+
+
+def _service_condition(fw: Framework, applies_to: list[str] | None) -> str | None:
+    if not applies_to or not fw.service_types:
+        return None
+    all_ids = [service_item_id(s.id) for s in fw.service_types]
+    parts = [f'{service_item_id(s)}="Yes"' for s in applies_to]
+    # Nothing answered yet: treat every item as applying (the validator asks for the answer).
+    parts.append(f"COUNTA({','.join(all_ids)})=0")
+    return f"OR({','.join(parts)})"
+
+
+def excel_names(comp: CompiledReturn) -> Callable[[str], str]:
+    """How an expression names a value in Excel: an item by its defined name, a derived value
+    by its own expression, in brackets."""
+
+    def name(n: str) -> str:
+        if n in comp.derived:
+            return f"({comp.derived[n].to_excel(name)})"
+        return n
+
+    return name
+
+
+def kpi_value_formula(fw: Framework, comp: CompiledReturn, kpi: Kpi) -> str | None:
+    """The Excel formula of a KPI's value cell (None when the council supplies its data)."""
+    exprs = comp.kpis[kpi.id]
+    inputs = comp.kpi_inputs_as_written(kpi.id)
+    if any(comp.items[n].source == Source.commissioner for n in inputs if n in comp.items):
+        return None
+    kind = kpi.kind_def
+    core = kind.excel_core(exprs, excel_names(comp), fw.kpi_precision(kpi))
+    count = "COUNTA" if kind.answer else "COUNT"
+    formula = f'IF({count}({",".join(inputs)})<{len(inputs)},"",{core})'
+    cond = _service_condition(fw, kpi.applies_to)
+    if cond:
+        formula = f'IF({cond},{formula},"n/a")'
+    return formula
+
+
+def kpi_band_formula(rtype: ReturnType, kpi: Kpi) -> str | None:
+    """The Excel formula of a KPI's band cell (None: the scheme does not band in the workbook)."""
+    return kpi.bands.excel_formula(kpi.value_name, rtype.cadence)
+
+
+# --- data validation --------------------------------------------------------------------------
+
+
+def excel_number(x: Any) -> str:
+    s = format(x, "f") if not isinstance(x, float) else repr(x)
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+def validation_for(item: ItemField) -> Validation:
+    """The data validation of an input cell: Excel refuses what the item cannot hold."""
+    t = item.type
+    lo, hi = item.bounds()
+    kw: dict[str, Any]
+    if t in (FieldType.count, FieldType.integer):
+        if lo is not None and hi is not None:
+            kw = {"type": "whole", "operator": "between", "formula1": excel_number(lo), "formula2": excel_number(hi)}
+        else:
+            kw = {"type": "whole", "operator": "greaterThanOrEqual",
+                  "formula1": excel_number(lo if lo is not None else -999999999)}
+        err = "Enter a whole number" + (f" of at least {excel_number(lo)}" if lo is not None else "") + "."
+    elif t in (FieldType.number, FieldType.money):
+        kw = {"type": "decimal", "operator": "greaterThanOrEqual",
+              "formula1": excel_number(lo if lo is not None else -999999999)}
+        err = "Enter a number" + (f" of at least {excel_number(lo)}" if lo is not None else "") + "."
+    elif t == FieldType.percentage:
+        # cells are formatted as percentages: Excel stores 95% as 0.95
+        kw = {"type": "decimal", "operator": "between", "formula1": excel_number((lo or 0) / 100),
+              "formula2": excel_number((hi or 100) / 100)}
+        err = f"Enter a percentage from {excel_number(lo or 0)}% to {excel_number(hi or 100)}%."
+    elif t == FieldType.date:
+        kw = {"type": "date", "operator": "between", "formula1": "36526", "formula2": "73051"}  # 2000-01-01..2099-12-31
+        err = "Enter a date, e.g. 31/03/2026."
+    elif item.allowed_choices():
+        choices = item.allowed_choices() or []
+        kw = {"type": "list", "formula1": '"' + ",".join(choices) + '"'}
+        err = "Choose one of: " + ", ".join(choices) + "."
+    else:
+        kw = {"type": "textLength", "operator": "lessThanOrEqual", "formula1": "4000"}
+        err = "Enter text of at most 4000 characters."
+    prompt = item.help or item.definition or item.label
+    return Validation(dict(kw), item.label[:32], prompt[:255], err[:255])
+
+
+def _choices_fit_inline(choices: list[str]) -> bool:
+    text = ",".join(choices)
+    return len(text) < 250 and not any("," in c or '"' in c for c in choices)
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+
+class _Planner:
+    def __init__(self, fw: Framework, rtype: ReturnType):
+        self.fw = fw
+        self.rtype = rtype
+        self.comp = compiled(fw, rtype.id)
+        self.layout = Layout(fw.id, fw.version, rtype.id)
+        self.list_rows = 0
+
+    def name(self, slot: Slot) -> None:
+        self.layout.slots[slot.name] = slot
+
+    def input(self, sheet: str, row: int, item: ItemField) -> None:
+        v = validation_for(item)
+        choices = item.allowed_choices()
+        if choices and not _choices_fit_inline(choices):
+            start = self.list_rows + 1
+            letter = column_letter(LISTS_COLUMN)
+            v.record["formula1"] = (f"{quote_sheetname(META_SHEET)}!${letter}${start}:"
+                                    f"${letter}${start + len(choices) - 1}")
+            self.layout.lists.append(list(choices))
+            self.list_rows += len(choices)
+        self.layout.inputs[item.id] = v
+        self.layout.validations[item.id] = v.record
+        self.name(Slot(item.id, sheet, row, COL_VALUE, item.label, "input", item))
+
+    def plan(self) -> Layout:
+        lay = self.layout
+        row = COVER_FIRST_ROW
+        for item in cover_items(self.fw, self.rtype):
+            lay.cover_rows.append((row, item))
+            self.input(COVER_SHEET, row, item)
+            row += 1
+        sheets: list[str] = []
+        for sec in self.rtype.sections:
+            if sec.sheet not in sheets:
+                sheets.append(sec.sheet)
+        homes = self.kpi_homes()
+        for sheet in sheets:
+            lay.input_sheets.append(self.input_sheet(sheet, homes))
+        for table in self.rtype.record_tables:
+            lay.tables.append(table)
+            self.name(Slot(table.id, table.sheet, TABLE_FIRST_ROW, 1, table.label, "table",
+                           last_col=len(table.columns), last_row=TABLE_HEADER_ROW + table.max_rows))
+        lay.sheets = [COVER_SHEET, *sheets, *(t.sheet for t in self.rtype.record_tables), SUMMARY_SHEET, NOTES_SHEET]
+        return lay
+
+    def kpi_homes(self) -> dict[str, list[Kpi]]:
+        """Each KPI is shown under the section holding the first item it uses."""
+        where: dict[str, str] = {}
+        for sec in self.rtype.sections:
+            for item in sec.all_items():
+                where.setdefault(item.id, sec.id)
+        homes: dict[str, list[Kpi]] = {}
+        for kpi in self.fw.kpis_for(self.rtype.id):
+            names = self.comp.kpi_inputs_as_written(kpi.id)
+            home = next((where[n] for n in names if n in where), self.rtype.sections[0].id)
+            homes.setdefault(home, []).append(kpi)
+        return homes
+
+    def input_sheet(self, title: str, homes: dict[str, list[Kpi]]) -> SheetPlan:
+        plan = SheetPlan(title)
+        row = SHEET_FIRST_ROW
+        for sec in [s for s in self.rtype.sections if s.sheet == title]:
+            plan.rows.append(Row("section", row, sec))
+            row += 1
+            if sec.description or sec.applies_to:
+                text = sec.description or ""
+                if sec.applies_to:
+                    labels = [s.label for s in self.fw.service_types if s.id in sec.applies_to]
+                    text = (text + " " if text else "") + f"Applies to: {', '.join(labels)}."
+                plan.rows.append(Row("description", row, sec, text=text))
+                row += 1
+            plan.rows.append(Row("headers", row, sec))
+            row += 1
+            for item in sec.all_items():
+                plan.rows.append(Row("item", row, sec, item=item))
+                if item.source != Source.commissioner:
+                    self.input(title, row, item)
+                row += 1
+            for kpi in homes.get(sec.id, []):
+                plan.rows.append(Row("kpi_headers", row, sec, kpi=kpi))
+                row += 1
+                plan.rows.append(Row("kpi", row, sec, kpi=kpi))
+                self.kpi(title, row, kpi)
+                row += 1
+            row += 1
+        return plan
+
+    def kpi(self, sheet: str, row: int, kpi: Kpi) -> None:
+        value = kpi_value_formula(self.fw, self.comp, kpi)
+        if value is not None:
+            self.layout.formulas[kpi.value_name] = value
+            band = kpi_band_formula(self.rtype, kpi)
+            if band is not None:
+                self.layout.formulas[kpi.band_name] = band
+        self.name(Slot(kpi.value_name, sheet, row, COL_VALUE, kpi.label, "kpi_value"))
+        self.name(Slot(kpi.band_name, sheet, row, COL_DEF, kpi.label, "kpi_band"))
+
+
+def plan(fw: Framework, return_id: str | None = None) -> Layout:
+    """The template's layout for return type ``return_id`` (default: the first)."""
+    return _Planner(fw, fw.return_type(return_id)).plan()
+
+
+_LAYOUTS: dict[tuple[int, str | None], tuple[Framework, Layout]] = {}
+
+
+def template_layout(fw: Framework, return_id: str | None = None) -> Layout:
+    """The template's layout, planned once per loaded framework and return type (validating a
+    batch plans it once)."""
+    key = (id(fw), return_id)
+    hit = _LAYOUTS.get(key)
+    if hit is None or hit[0] is not fw:
+        hit = (fw, plan(fw, return_id))
+        _LAYOUTS[key] = hit
+    return hit[1]
