@@ -173,6 +173,14 @@ CASES: dict[str, tuple[list[tuple[str, str]], str, str]] = {
                                    "F020", "- id: kpi_on_time_value"),
     "item named like a cover answer": ([("- id: unused_mi\n", "- id: delivers_hbc\n")],
                                        "F020", "- id: delivers_hbc"),
+    "item named like a check cell": ([("- id: unused_mi\n", "- id: check_late_within_total\n")],
+                                     "F020", "- id: check_late_within_total"),
+    "item named like the explanations table": ([("- id: unused_mi\n", "- id: explanations\n")],
+                                               "F020", "- id: explanations"),
+    "rule named like a required item's check": ([("- id: late_within_total\n", "- id: required_calls_total\n")],
+                                                "F020", "- id: required_calls_total"),
+    "rule id not a name": ([("- id: late_within_total\n", "- id: Late-within-total\n")],
+                           "F004", "- id: Late-within-total"),
 }
 
 

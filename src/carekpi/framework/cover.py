@@ -1,7 +1,12 @@
-"""The cover every return carries: who is returning what, for which period.
+"""The cover every return carries: who is returning what, for which period; and the other
+sheets and names every template has besides the framework's own.
 
 The cover's items are part of every return type (the template writes them on the Cover sheet,
-validation reads them), so their ids are reserved: no framework item may take one.
+validation reads them), so their ids are reserved: no framework item may take one. The sheets
+every template has (Cover, KPI summary, Checks, Explanations, Notes and the hidden metadata
+sheet) and those carekpi adds to a feedback copy (Findings, KPI results) are reserved too, and
+so are the names of the Checks sheet's cells (``check_<rule id>``...), which ``carekpi lint``
+checks for clashes (F020).
 """
 
 from __future__ import annotations
@@ -12,9 +17,35 @@ from carekpi.framework.periods import Cadence
 #: the sheets every template has besides the framework's own; their names are reserved
 COVER_SHEET = "Cover"
 SUMMARY_SHEET = "KPI summary"
+CHECKS_SHEET = "Checks"
+EXPLANATIONS_SHEET = "Explanations"
 NOTES_SHEET = "Notes"
 META_SHEET = "_carekpi"
-RESERVED_SHEETS = frozenset(s.casefold() for s in (COVER_SHEET, SUMMARY_SHEET, NOTES_SHEET, META_SHEET))
+#: the sheets carekpi puts first in a feedback copy of a return
+FINDINGS_SHEET = "Findings"
+KPI_RESULTS_SHEET = "KPI results"
+RESERVED_SHEETS = frozenset(s.casefold() for s in (
+    COVER_SHEET, SUMMARY_SHEET, CHECKS_SHEET, EXPLANATIONS_SHEET, NOTES_SHEET, META_SHEET, FINDINGS_SHEET,
+    KPI_RESULTS_SHEET,
+))
+
+#: the defined name of the Explanations sheet's table (item, finding code, explanation)
+EXPLANATIONS_TABLE = "explanations"
+#: the defined name of the Checks sheet's count of open problems
+OPEN_CHECKS_NAME = "checks_open"
+#: the defined name of the check that the service types delivered are stated
+SERVICES_CHECK_NAME = "check_services"
+
+
+def rule_check_name(rule_id: str) -> str:
+    """The defined name of the Checks sheet's cell that shows whether rule ``rule_id`` holds."""
+    return f"check_{rule_id}"
+
+
+def required_check_name(item_id: str) -> str:
+    """The defined name of the Checks sheet's cell that shows whether required item ``item_id``
+    is answered."""
+    return f"check_required_{item_id}"
 
 PERIOD_LABELS = {
     Cadence.monthly: ("Reporting month", "Any date in the month you are reporting on, e.g. 01/03/2026.", "mmmm yyyy"),
@@ -51,6 +82,12 @@ def cover_items(fw: Framework, rtype: ReturnType) -> list[ItemField]:
         for s in fw.service_types
     ]
     return [*before, *services, *after]
+
+
+def fixed_cover_items(fw: Framework, rtype: ReturnType) -> list[ItemField]:
+    """The cover's own items (every cover item but the service types' answers)."""
+    before, after = _fixed_items(fw.cqc_registered, rtype.cadence)
+    return [*before, *after]
 
 
 def _fixed_items(cqc_registered: bool, cadence: Cadence) -> tuple[list[ItemField], list[ItemField]]:

@@ -385,3 +385,207 @@ def _excel(node: ast.expr, name: Callable[[str], str]) -> str:
             return f"NOT(ISBLANK({args[0]}))"
         return f"{FUNCTIONS[fname].excel}({','.join(args)})"
     raise ExprError(f"cannot render {type(node).__name__} as Excel")
+
+
+# --- rendering for a spreadsheet that keeps carekpi's "unknown" -------------------------------
+
+
+class NotInSpreadsheet(ExprError):
+    """The expression cannot be rendered as a spreadsheet formula that gives exactly carekpi's
+    result (the message says why); carekpi validate checks it."""
+
+
+@dataclass(frozen=True)
+class Tri:
+    """An expression as spreadsheet formulas that keep carekpi's "unknown" (None).
+
+    ``known`` is a formula that is TRUE where carekpi's value is not None (it never gives an
+    error); ``value`` is the value, meaningful (and evaluated) only where ``known`` is TRUE.
+    ``kind`` is what the value is: ``number`` (whole numbers, exact in a spreadsheet), ``text``
+    (a clean answer: ``choices`` lists the answers an item offers, None for free text),
+    ``bool``, or ``other`` (values only :func:`present` may look at: dates, decimals).
+    ``literal`` is the text of a written text constant.
+    """
+
+    known: str
+    value: str
+    kind: str
+    choices: tuple[str, ...] | None = None
+    literal: str | None = None
+
+
+#: true and false as functions, the form every spreadsheet program keeps when it saves a formula
+TRUE, FALSE = "TRUE()", "FALSE()"
+
+
+def excel_string(text: str) -> str:
+    """``text`` as a spreadsheet string literal (quotes doubled; literals longer than Excel's 255
+    characters joined with ``&``)."""
+    chunks = [text[i:i + 250] for i in range(0, len(text), 250)] or [""]
+    return "&".join('"' + c.replace('"', '""') + '"' for c in chunks)
+
+
+def all_of(*conditions: str) -> str:
+    """AND of formulas that never give an error (TRUE dropped, FALSE wins)."""
+    parts = [c for c in conditions if c != TRUE]
+    if FALSE in parts:
+        return FALSE
+    if not parts:
+        return TRUE
+    return parts[0] if len(parts) == 1 else f"AND({','.join(parts)})"
+
+
+def any_of(*conditions: str) -> str:
+    """OR of formulas that never give an error (FALSE dropped, TRUE wins)."""
+    parts = [c for c in conditions if c != FALSE]
+    if TRUE in parts:
+        return TRUE
+    if not parts:
+        return FALSE
+    return parts[0] if len(parts) == 1 else f"OR({','.join(parts)})"
+
+
+def when(condition: str, then: str, otherwise: str = FALSE) -> str:
+    """``IF(condition, then, otherwise)``: ``then`` is evaluated only where ``condition`` holds."""
+    if condition == TRUE or then == otherwise:
+        return then
+    if condition == FALSE:
+        return otherwise
+    if (then, otherwise) == (TRUE, FALSE):
+        return condition
+    return f"IF({condition},{then},{otherwise})"
+
+
+def to_excel_tri(expr: Expression, name: Callable[[str], Tri]) -> Tri:
+    """``expr`` as spreadsheet formulas giving exactly carekpi's result, "unknown" included.
+
+    ``name`` gives the :class:`Tri` of a value named in the expression (an item's reading, or a
+    derived value's own expression). Raises :class:`NotInSpreadsheet` for what a spreadsheet
+    cannot compute as carekpi does: division and fractions (carekpi computes exactly, a
+    spreadsheet in floating point), products of two figures, ordering or comparing free text (carekpi
+    compares case-folded Unicode), dates and decimal figures in arithmetic or comparisons, and
+    ``and`` / ``or`` / ``not`` / ``if`` over values that are not true or false.
+    """
+    return _tri(expr._tree, name)
+
+
+def _need(t: Tri, kind: str, what: str) -> None:
+    if t.kind != kind:
+        raise NotInSpreadsheet(f"{what} needs {'whole numbers' if kind == 'number' else kind} here")
+
+
+def _tri(node: ast.expr, name: Callable[[str], Tri]) -> Tri:
+    if isinstance(node, ast.Constant):
+        v = node.value
+        if isinstance(v, bool):
+            return Tri(TRUE, TRUE if v else FALSE, "bool")
+        if v is None:
+            return Tri(FALSE, '""', "other")
+        if isinstance(v, str):
+            return Tri(TRUE, excel_string(v), "text", literal=v)
+        n = to_number(v)
+        if n is None or n.denominator != 1:
+            raise NotInSpreadsheet(f"the constant {v!r} is not a whole number")
+        return Tri(TRUE, str(n.numerator), "number")
+    if isinstance(node, ast.Name):
+        if node.id in ("True", "False"):
+            return Tri(TRUE, TRUE if node.id == "True" else FALSE, "bool")
+        if node.id == "None":
+            return Tri(FALSE, '""', "other")
+        return name(node.id)
+    if isinstance(node, ast.BinOp):
+        a, b = _tri(node.left, name), _tri(node.right, name)
+        sym = _BINOPS[type(node.op)][0]
+        _need(a, "number", f"'{sym}'")
+        _need(b, "number", f"'{sym}'")
+        if sym == "/":
+            raise NotInSpreadsheet("division is exact in carekpi and in floating point in a spreadsheet")
+        if sym == "*" and not (isinstance(node.left, ast.Constant) or isinstance(node.right, ast.Constant)):
+            raise NotInSpreadsheet("a product of two figures may exceed the whole numbers a spreadsheet keeps exactly")
+        return Tri(all_of(a.known, b.known), f"({a.value}{sym}{b.value})", "number")
+    if isinstance(node, ast.UnaryOp):
+        t = _tri(node.operand, name)
+        if isinstance(node.op, ast.Not):
+            _need(t, "bool", "'not'")
+            return Tri(t.known, f"NOT({t.value})", "bool")
+        _need(t, "number", "a sign")
+        return Tri(t.known, f"(-{t.value})" if isinstance(node.op, ast.USub) else t.value, "number")
+    if isinstance(node, ast.BoolOp):
+        parts = [_tri(v, name) for v in node.values]
+        for p in parts:
+            _need(p, "bool", "'and' / 'or'")
+        if isinstance(node.op, ast.And):
+            falses = [when(p.known, f"NOT({p.value})") for p in parts]
+            return Tri(any_of(*falses, all_of(*(p.known for p in parts))), f"NOT({any_of(*falses)})", "bool")
+        trues = [when(p.known, p.value) for p in parts]
+        return Tri(any_of(*trues, all_of(*(p.known for p in parts))), any_of(*trues), "bool")
+    if isinstance(node, ast.Compare):
+        operands = [_tri(node.left, name), *(_tri(c, name) for c in node.comparators)]
+        ops = [_CMPOPS[type(o)][0] for o in node.ops]
+        tests = [_compare(operands[i], op, operands[i + 1]) for i, op in enumerate(ops)]
+        # carekpi: unknown as soon as an operand is; a comparison that fails ends the chain (False),
+        # whatever the operands after it
+        known = operands[-1].known
+        for i in range(len(ops) - 2, -1, -1):
+            known = when(operands[i + 1].known, when(tests[i], known, TRUE))
+        known = when(operands[0].known, known)
+        value = TRUE
+        for test in reversed(tests):
+            value = when(test, value)
+        return Tri(known, value, "bool")
+    if isinstance(node, ast.IfExp):
+        cond, body, other = _tri(node.test, name), _tri(node.body, name), _tri(node.orelse, name)
+        _need(cond, "bool", "'if'")
+        if body.kind != other.kind or body.kind in ("other",):
+            raise NotInSpreadsheet("both results of 'if ... else' must be of the same kind")
+        known = when(cond.known, f"IF({cond.value},{body.known},{other.known})")
+        return Tri(known, f"IF({cond.value},{body.value},{other.value})", body.kind,
+                   body.choices if body.choices == other.choices else None)
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
+        fname = node.func.id
+        args = [_tri(a, name) for a in node.args]
+        if fname == "present":
+            return Tri(TRUE, args[0].known, "bool")
+        if fname == "coalesce":
+            kinds = {a.kind for a in args if a.known != FALSE}
+            if len(kinds) > 1 or kinds & {"other"}:
+                raise NotInSpreadsheet("coalesce() over values of different kinds")
+            value = '""'
+            for a in reversed(args):
+                value = when(a.known, a.value, value)
+            return Tri(any_of(*(a.known for a in args)), value, kinds.pop() if kinds else "other")
+        for a in args:
+            _need(a, "number", f"{fname}()")
+        return Tri(all_of(*(a.known for a in args)), f"{FUNCTIONS[fname].excel}({','.join(a.value for a in args)})",
+                   "number")
+    raise NotInSpreadsheet(f"{type(node).__name__} cannot be rendered")
+
+
+def _compare(a: Tri, op: str, b: Tri) -> str:
+    """The formula of ``a op b`` for two known values, as carekpi compares them."""
+    excel_op = {s: e for s, e, _ in _CMPOPS.values()}[op]
+    kinds = {a.kind, b.kind}
+    if kinds == {"number"} or kinds == {"bool"}:
+        return f"{a.value}{excel_op}{b.value}"
+    if "other" in kinds:
+        raise NotInSpreadsheet("dates and decimal figures are compared by carekpi validate")
+    if kinds == {"bool", "number"}:
+        raise NotInSpreadsheet("comparing true or false with a number")  # Python: True == 1
+    if kinds == {"number", "text"} or kinds == {"bool", "text"}:
+        if op in ("==", "!="):
+            return FALSE if op == "==" else TRUE  # different kinds are never equal
+        raise NotInSpreadsheet("ordering values of different kinds")  # carekpi: unknown
+    # two texts: an item's answers (from its list) compared for (in)equality with written text
+    if op not in ("==", "!="):
+        raise NotInSpreadsheet("ordering text")
+    if a.literal is not None and b.literal is not None:
+        same_text = a.literal.strip().casefold() == b.literal.strip().casefold()
+        return TRUE if same_text == (op == "==") else FALSE
+    answers, constant = (a, b) if b.literal is not None else (b, a)
+    if constant.literal is None or answers.choices is None:
+        raise NotInSpreadsheet("comparing free text (carekpi compares case-folded Unicode)")
+    wanted = constant.literal.strip().casefold()
+    same = [c for c in answers.choices if c.strip().casefold() == wanted]
+    test = any_of(*(f"EXACT({answers.value},{excel_string(c)})" for c in same))
+    return test if op == "==" else f"NOT({test})"

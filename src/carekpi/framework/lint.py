@@ -19,7 +19,8 @@ The checks here find what the loader accepts but a CI run should stop:
 * F019: two files of one framework (a folder and its ``versions/``) with the same version or
   the same ``effective_from``, so the version in force on a date is ambiguous;
 * F020: a name the template defines twice (an item called ``kpi_<id>_value``, or
-  ``delivers_<service type>``), which would break the workbook's defined names.
+  ``delivers_<service type>``, or ``check_<rule id>``; two rules whose Checks sheet cells would
+  share a name), which would break the workbook's defined names.
 
 Deliberately not problems: items that no KPI or rule uses (councils collect management
 information), and KPIs whose every input is supplied by the commissioner (scored from
@@ -39,7 +40,15 @@ from pydantic import ValidationError
 
 from carekpi.base.errors import FrameworkError, FrameworkProblem, UsageError
 from carekpi.framework.bands import SCHEMES
-from carekpi.framework.cover import service_item_id
+from carekpi.framework.cover import (
+    EXPLANATIONS_TABLE,
+    OPEN_CHECKS_NAME,
+    SERVICES_CHECK_NAME,
+    fixed_cover_items,
+    required_check_name,
+    rule_check_name,
+    service_item_id,
+)
 from carekpi.framework.discovery import bundled_dir
 from carekpi.framework.loader import LOADER_CODES, load_framework_text
 from carekpi.framework.model import Framework, excel_name_problem
@@ -210,6 +219,21 @@ def _check_names(fw: Framework, add: _Add) -> None:
             path = ("kpis", kpi_index[k.id], "id")
             generated.setdefault(k.value_name, (path, f"the value cell of KPI {k.id!r}"))
             generated.setdefault(k.band_name, (path, f"the band cell of KPI {k.id!r}"))
+        rpath: tuple[Any, ...] = ("returns", ri)
+        generated.setdefault(EXPLANATIONS_TABLE, (rpath, "the Explanations sheet's table"))
+        generated.setdefault(OPEN_CHECKS_NAME, (rpath, "the Checks sheet's count of open problems"))
+        if fw.service_types:
+            generated.setdefault(SERVICES_CHECK_NAME, (rpath, "the Checks sheet's check of the service types"))
+        for item in [*fixed_cover_items(fw, rt), *rt.items()]:
+            if item.required and item.source.value == "provider":
+                generated.setdefault(required_check_name(item.id), (rpath, f"the Checks sheet's check of item {item.id!r}"))
+        for ui, rule in enumerate(rt.rules):
+            name = rule_check_name(rule.id)
+            upath = (*rpath, "rules", ui, "id")
+            if name in generated:
+                add("F020", upath, f"rule {rule.id!r}: its Checks sheet cell {name!r} has the same Excel name as "
+                                   f"{generated[name][1]}: rename the rule")
+            generated.setdefault(name, (upath, f"the Checks sheet's check of rule {rule.id!r}"))
         for name, path, what in _declared_names(fw, ri):
             if name in generated:
                 _, other = generated[name]

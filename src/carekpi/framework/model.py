@@ -324,6 +324,9 @@ class Rule(Strict):
     applies_to: list[str] | None = None
     notes: list[Note] = Field(default_factory=list)
 
+    # the template names the cell showing the rule's check check_<id>
+    _check_id = field_validator("id")(classmethod(lambda cls, v: _check_name(v)))
+
 
 class Deadline(Strict):
     """When a return is due, relative to the end of its period.

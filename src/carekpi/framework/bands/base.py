@@ -116,6 +116,12 @@ def pct(d: Decimal | Fraction, unit: str, places: int = 1) -> str:
     return s + ("%" if unit == "percent" else "")
 
 
+def step_below(d: Decimal, places: int, direction: Direction) -> Decimal:
+    """The value one step (of the KPI's precision) on the worse side of threshold ``d``."""
+    step = Decimal(1).scaleb(-places)
+    return d - step if direction == Direction.higher else d + step
+
+
 def excel_number(x: Any) -> str:
     """A number as written in an Excel formula (no exponent, no trailing zeros)."""
     s = format(x, "f") if not isinstance(x, float) else repr(x)
@@ -167,6 +173,11 @@ class BandScheme(Strict):
     def describe(self) -> str:
         """The bands in words."""
         raise NotImplementedError
+
+    def legend(self, unit: str, places: int) -> str:
+        """The bands exactly as carekpi applies them, for a KPI in ``unit`` shown to ``places``
+        decimal places (the template's legend: ``Green: 95% or more; Amber: 75% to 94.9%...``)."""
+        return self.describe()
 
     def shown(self) -> str:
         """The bands as printed in the source when it says, else in words."""

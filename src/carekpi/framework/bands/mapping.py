@@ -47,6 +47,9 @@ class MappingBands(BandScheme):
     def describe(self) -> str:
         return ", ".join(f"{k}: {v.capitalize()}" for k, v in self.map.items())
 
+    def legend(self, unit: str, places: int) -> str:
+        return "; ".join(f"{k}: {Band(v).label if v != 'na' else 'not banded'}" for k, v in self.map.items())
+
     def check(self, ctx: LintContext) -> Iterator[SchemeProblem]:
         if not ctx.answers:
             return

@@ -77,6 +77,15 @@ class MetBands(BandScheme):
         per = f" per {self.per_months} months" if self.per_months else ""
         return f"Target {excel_number(self.target)}{per}: met (Green) or not met (Red)"
 
+    def legend(self, unit: str, places: int) -> str:
+        higher = self.direction == Direction.higher
+        better, worse = ("or more", "below") if higher else ("or less", "above")
+        target = pct(self.target, unit)
+        per = f" per {self.per_months} months (pro-rated to the period)" if self.per_months else ""
+        if unit == "percent" and self.target == (100 if higher else 0):
+            return f"Green (met): {target}; Red (not met): {worse} {target}"
+        return f"Green (met): {target} {better}{per}; Red (not met): {worse} {target}"
+
     def check(self, ctx: LintContext) -> Iterator[SchemeProblem]:
         if self.per_months is not None and ctx.kind != "count_target":
             yield SchemeProblem("F010", (), f"KPI {ctx.kpi_id!r}: per_months applies to count_target KPIs only")

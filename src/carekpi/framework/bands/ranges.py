@@ -58,7 +58,10 @@ class RangeBands(BandScheme):
         return f'IF(ISNUMBER({v}),{out},IF({v}="n/a","n/a",""))'
 
     def describe(self) -> str:
-        return self.scheme
+        return ", ".join(f"{r.band.capitalize()} {excel_number(r.min)}-{excel_number(r.max)}" for r in self.ranges)
+
+    def legend(self, unit: str, places: int) -> str:
+        return "; ".join(f"{r.band.capitalize()}: {pct(r.min, unit)} to {pct(r.max, unit)}" for r in self.ranges)
 
     def check(self, ctx: LintContext) -> Iterator[SchemeProblem]:
         # Values are rounded to the KPI's precision before they are banded, so a value lies in

@@ -20,6 +20,7 @@ from carekpi.framework.bands.base import (
     is_better_or_equal,
     pct,
     register,
+    step_below,
 )
 from carekpi.framework.periods import Cadence
 
@@ -64,6 +65,20 @@ class ThresholdBands(BandScheme):
         if self.amber is not None:
             text += f", Amber {excel_number(self.amber)}{sym}"
         return text + ", otherwise Red"
+
+    def legend(self, unit: str, places: int) -> str:
+        higher = self.direction == Direction.higher
+        better, worse = ("or more", "below") if higher else ("or less", "above")
+        green = pct(self.green, unit)
+        parts = [f"Green: {green} {better}"]
+        floor = self.green
+        if self.amber is not None:
+            edge = step_below(self.green, places, self.direction)
+            low, high = (self.amber, edge) if higher else (edge, self.amber)
+            parts.append(f"Amber: {pct(low, unit)} to {pct(high, unit)}")
+            floor = self.amber
+        parts.append(f"Red: {worse} {pct(floor, unit)}")
+        return "; ".join(parts)
 
     def check(self, ctx: LintContext) -> Iterator[SchemeProblem]:
         if self.amber is not None and not is_better_or_equal(self.green, self.amber, self.direction):

@@ -125,6 +125,13 @@ class TrajectoryBands(BandScheme):
                 f"{excel_number(self.minimum)} to {excel_number(self.final)} in {self.steps} steps between the "
                 "contract dates: Green at the target in force, otherwise Amber")
 
+    def legend(self, unit: str, places: int) -> str:
+        higher = self.direction == Direction.higher
+        worse, within = ("below", "at or above") if higher else ("above", "at or below")
+        low, high = pct(self.minimum, unit), pct(self.final, unit)
+        return (f"Red: {worse} the minimum {low}; Green: {within} the target in force, which rises from {low} to "
+                f"{high} in {self.steps} steps over the agreed time; Amber: in between")
+
     def check(self, ctx: LintContext) -> Iterator[SchemeProblem]:
         higher = self.direction == Direction.higher
         if not (self.minimum <= self.final if higher else self.minimum >= self.final):

@@ -1,25 +1,34 @@
-"""Cross-field rules of the framework, and breakdowns that must add up to their headline figure."""
+"""Cross-field rules of the framework, and breakdowns that must add up to their headline figure.
+
+Messages come from :mod:`carekpi.framework.messages`, which the template's Checks sheet renders
+as Excel formulas too: a provider sees the same message while typing.
+"""
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 from carekpi.base.enums import Severity
 from carekpi.framework.compiled import CompiledRule
-from carekpi.framework.expr import show_value, to_number
+from carekpi.framework.expr import show_value
+from carekpi.framework.messages import OP_WORDS, render_parts, rule_message_parts
+from carekpi.framework.model import ReturnType
 from carekpi.validation.checks.base import Check
 from carekpi.validation.context import CheckContext, Code
+from carekpi.workbook.reader import RawCell
 
 V201 = Code("V201", "cross-field rule not met", None)  # the rule's own severity
 V202 = Code("V202", "breakdown does not add up to its headline figure", Severity.error)
 
-_OP_WORDS = {"<=": "at most", "<": "less than", ">=": "at least", ">": "more than", "==": "equal to",
-             "!=": "different from"}
 
-
-def rule_message(rule: CompiledRule, env: dict[str, Any], labels: dict[str, str]) -> str:
-    """The rule's message with its parameters filled in (or one in words)."""
+def rule_message(rule: CompiledRule, env: dict[str, Any], labels: dict[str, str], rtype: ReturnType,
+                 cells: dict[str, RawCell] | None = None) -> str:
+    """The rule's message with the return's values (and cells) filled in."""
+    parts = rule_message_parts(rule, rtype, labels)
+    if parts is not None:
+        found = cells or {}
+        return render_parts(parts, env, lambda item: found[item].coordinate if item in found else None)
+    # a message template using Python formatting beyond plain fields: formatted as written
     params: dict[str, str] = {}
     for n in rule.check.names:
         params[n] = show_value(env.get(n))
@@ -31,12 +40,11 @@ def rule_message(rule: CompiledRule, env: dict[str, Any], labels: dict[str, str]
             left=show_value(left.evaluate(env)), right=show_value(right.evaluate(env)),
             left_label=left.in_words(labels), right_label=right.in_words(labels), op=comparison[1],
         )
-    if rule.message:
-        return rule.message.format(**params)
-    if comparison:
-        words = _OP_WORDS[params["op"]]
-        return f"{params['left_label']} ({params['left']}) must be {words} {params['right_label']} ({params['right']})"
-    return f"rule {rule.id} is not met: {rule.check.in_words(labels)}"
+    assert rule.message is not None, f"rule {rule.id}: a message carekpi words itself always has parts"
+    return rule.message.format(**params)
+
+
+__all__ = ["OP_WORDS", "V201", "V202", "RulesCheck", "rule_message"]
 
 
 class RulesCheck(Check):
@@ -52,21 +60,9 @@ class RulesCheck(Check):
                 continue
             if rule.check.evaluate(env) is not False:
                 continue
+            message = rule_message(rule, env, ctx.labels, ctx.rtype, ctx.data.cells)
             if rule.generated:
-                self.breakdown(ctx, rule, env)
+                ctx.add(V202, message, item=rule.fields[0] if rule.fields else None, rule=rule.id)
                 continue
             item = rule.fields[0] if rule.fields else None
-            ctx.add(V201, rule_message(rule, env, ctx.labels), severity=rule.severity, item=item, rule=rule.id)
-
-    @staticmethod
-    def breakdown(ctx: CheckContext, rule: CompiledRule, env: dict[str, Any]) -> None:
-        bd = next(b for s in ctx.rtype.sections for b in s.breakdowns if f"{b.id}_reconciles" == rule.id)
-        total = bd.total or ""
-        cells = [ctx.data.cells[b] for b in (bd.item_id(c) for c in bd.categories) if b in ctx.data.cells]
-        span = f"{cells[0].coordinate}:{cells[-1].coordinate}" if cells else "?"
-        head = ctx.data.cells.get(total)
-        parts = sum((to_number(env.get(bd.item_id(c))) or Fraction(0)) for c in bd.categories)
-        relation = "add up to" if bd.reconcile == "equal" else "add up to no more than"
-        ctx.add(V202, f"{bd.label}: the categories in {span} add up to {show_value(parts)}, but they must {relation} "
-                      f"{ctx.labels.get(total, total)} in {head.coordinate if head else '?'} "
-                      f"({show_value(env.get(total))})", item=total, rule=rule.id)
+            ctx.add(V201, message, severity=rule.severity, item=item, rule=rule.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from carekpi.base.enums import Severity
 from carekpi.framework.cover import cover_items
+from carekpi.framework.messages import labels_for
 from carekpi.framework.model import Source
 from carekpi.validation.checks.base import Check
 from carekpi.validation.context import CheckContext, Code
@@ -37,8 +38,7 @@ class ValuesCheck(Check):
     def run(self, ctx: CheckContext) -> None:
         ctx.cover = cover_items(ctx.fw, ctx.rtype)
         ctx.body = [i for i in ctx.rtype.items() if i.source == Source.provider]
-        ctx.labels = {i.id: i.label for i in ctx.cover + ctx.rtype.items()}
-        ctx.labels.update({d.id: d.label for d in ctx.rtype.derived})
+        ctx.labels = labels_for(ctx.fw, ctx.rtype)
         found = self.locate(ctx)
         for item in ctx.cover + ctx.body:
             raw = found.get(item.id)
