@@ -41,7 +41,9 @@ def fill_workbook(template: bytes, values: Mapping[str, Any], *, tables: Mapping
             for j, value in enumerate(row):
                 if isinstance(value, date) and not isinstance(value, datetime):
                     value = datetime(value.year, value.month, value.day)
-                ws.cell(row=start.row + i, column=start.column + j, value=value)
+                cell = ws.cell(row=start.row + i, column=start.column + j, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"  # text as typed, even '=...
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -9,19 +9,39 @@ never builds a workbook to do so.
 Input sheets: each section of the return type, in order, on its ``sheet``: a section header,
 an optional description row, a header row, one row per item, then the KPIs whose first
 input is in the section (a header row and a value row each), then a blank row.
+
+The Checks sheet (:mod:`carekpi.workbook.checks`: a live check of every required item and every
+rule, with the count of open problems also shown on the Cover) and the Explanations sheet (a
+table named ``explanations``: item, finding code, explanation) are planned here too; their
+names and formulas are part of the fingerprint.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from carekpi.framework.compiled import CompiledReturn, compiled
-from carekpi.framework.cover import COVER_SHEET, META_SHEET, NOTES_SHEET, SUMMARY_SHEET, cover_items, service_item_id
+from carekpi.framework.cover import (
+    CHECKS_SHEET,
+    COVER_SHEET,
+    EXPLANATIONS_SHEET,
+    EXPLANATIONS_TABLE,
+    META_SHEET,
+    NOTES_SHEET,
+    OPEN_CHECKS_NAME,
+    SUMMARY_SHEET,
+    cover_items,
+    service_item_id,
+)
+from carekpi.framework.expr import excel_string
+from carekpi.framework.messages import labels_for
 from carekpi.framework.model import FieldType, Framework, ItemField, Kpi, RecordTable, ReturnType, Section, Source
+from carekpi.workbook.checks import DOUBT, HELP_STATUS_COL, HELP_VALUE_COL, ChecksPlan, ChecksPlanner
 
 COL_REF, COL_LABEL, COL_VALUE, COL_DEF, COL_WHY = 1, 2, 3, 4, 5
 #: the first row of cover items on the Cover sheet
@@ -33,6 +53,17 @@ TABLE_HEADER_ROW = 4
 TABLE_FIRST_ROW = 5
 #: the metadata sheet's column holding drop-down lists too long for a validation's own text
 LISTS_COLUMN = 8
+#: the Checks sheet: the cell counting open problems, the header row and the first check's row;
+#: the columns of a check (the result cell is named)
+CHECKS_COUNT_CELL = (3, 3)
+CHECKS_HEADER_ROW = 6
+CHECKS_FIRST_ROW = 7
+CHECK_COL_REF, CHECK_COL_WHAT, CHECK_COL_RESULT, CHECK_COL_STATUS, CHECK_COL_ITEM, CHECK_COL_CODE, CHECK_COL_GOTO = (
+    1, 2, 3, 4, 5, 6, 7)
+#: the Explanations sheet: the header row, the first row of the table and how many rows it has
+EXPLANATIONS_HEADER_ROW = 4
+EXPLANATIONS_FIRST_ROW = 5
+EXPLANATIONS_ROWS = 25
 
 
 def column_letter(n: int) -> str:
@@ -47,6 +78,14 @@ def column_letter(n: int) -> str:
 def quote_sheetname(name: str) -> str:
     """A sheet name as a formula refers to it: in quotes, any quote in it doubled."""
     return "'" + name.replace("'", "''") + "'"
+
+
+def sheet_prefix(name: str) -> str:
+    """A sheet name as a formula in a cell refers to it, quoted only where it must be (the form
+    spreadsheet programs keep when they save: ``Checks!``, ``'KPI 1-3'!``)."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z_.]*", name):
+        return name
+    return quote_sheetname(name)
 
 
 @dataclass
@@ -120,10 +159,18 @@ class Layout:
     inputs: dict[str, Validation] = field(default_factory=dict)
     #: drop-down lists kept on the metadata sheet, in order (column LISTS_COLUMN)
     lists: list[list[str]] = field(default_factory=list)
+    #: the Checks sheet, and the Cover's rows showing its counts (the first of them)
+    checks: ChecksPlan = field(default_factory=ChecksPlan)
+    cover_checks_row: int = 0
+    #: formulas of cells without a name (the Checks sheet's helper cells, the Cover's counts),
+    #: by "sheet!coordinate"
+    cell_formulas: dict[str, str] = field(default_factory=dict)
+    #: the Explanations table's item drop-down
+    explanation_items: Validation | None = None
 
     def fingerprint(self) -> str:
         """A digest of everything a provider's workbook must match: names, places, labels,
-        validation rules and KPI formulas."""
+        validation rules, KPI formulas and the Checks sheet's formulas."""
         doc = {
             "framework": self.framework,
             "version": self.version,
@@ -131,6 +178,7 @@ class Layout:
             "sheets": self.sheets,
             "slots": sorted((s.name, s.sheet, s.coordinate, s.label, s.kind) for s in self.slots.values()),
             "formulas": sorted(self.formulas.items()),
+            "cells": sorted(self.cell_formulas.items()),
             "validations": sorted((k, json.dumps(v, sort_keys=True)) for k, v in self.validations.items()),
         }
         blob = json.dumps(doc, sort_keys=True, ensure_ascii=True).encode()
@@ -181,6 +229,21 @@ def kpi_value_formula(fw: Framework, comp: CompiledReturn, kpi: Kpi) -> str | No
 def kpi_band_formula(rtype: ReturnType, kpi: Kpi) -> str | None:
     """The Excel formula of a KPI's band cell (None: the scheme does not band in the workbook)."""
     return kpi.bands.excel_formula(kpi.value_name, rtype.cadence)
+
+
+def band_legend(fw: Framework, kpi: Kpi) -> str:
+    """The legend of a KPI's bands: the bands carekpi applies; the source's own wording when it
+    differs; and the titles of the notes on how carekpi reads the KPI (on the Notes sheet)."""
+    applied = kpi.bands.legend(kpi.effective_unit(), fw.kpi_precision(kpi))
+    text = f"carekpi applies: {applied}."
+    printed = kpi.bands.as_printed
+    if printed and printed.strip().rstrip(".") != applied:
+        text += f"\nAs printed in the source: {printed.strip()}"
+        if not printed.strip().endswith("."):
+            text += "."
+    if kpi.notes:
+        text += "\nSee the Notes sheet: " + "; ".join(n.title for n in kpi.notes) + "."
+    return text
 
 
 # --- data validation --------------------------------------------------------------------------
@@ -251,7 +314,7 @@ class _Planner:
         if choices and not _choices_fit_inline(choices):
             start = self.list_rows + 1
             letter = column_letter(LISTS_COLUMN)
-            v.record["formula1"] = (f"{quote_sheetname(META_SHEET)}!${letter}${start}:"
+            v.record["formula1"] = (f"{sheet_prefix(META_SHEET)}!${letter}${start}:"
                                     f"${letter}${start + len(choices) - 1}")
             self.layout.lists.append(list(choices))
             self.list_rows += len(choices)
@@ -277,8 +340,53 @@ class _Planner:
             lay.tables.append(table)
             self.name(Slot(table.id, table.sheet, TABLE_FIRST_ROW, 1, table.label, "table",
                            last_col=len(table.columns), last_row=TABLE_HEADER_ROW + table.max_rows))
-        lay.sheets = [COVER_SHEET, *sheets, *(t.sheet for t in self.rtype.record_tables), SUMMARY_SHEET, NOTES_SHEET]
+        self.checks_sheet(row + 1)
+        self.explanations_sheet()
+        lay.sheets = [COVER_SHEET, *sheets, *(t.sheet for t in self.rtype.record_tables), SUMMARY_SHEET, CHECKS_SHEET,
+                      EXPLANATIONS_SHEET, NOTES_SHEET]
         return lay
+
+    def checks_sheet(self, cover_row: int) -> None:
+        """The Checks sheet, and the Cover's rows showing its counts from ``cover_row``."""
+        lay = self.layout
+        labels = labels_for(self.fw, self.rtype)
+        checks = ChecksPlanner(self.fw, self.rtype, self.comp, labels, CHECKS_FIRST_ROW, column_letter).build()
+        lay.checks = checks
+        for r in checks.rows:
+            if r.name is not None and r.formula is not None:
+                lay.formulas[r.name] = r.formula
+                self.name(Slot(r.name, CHECKS_SHEET, r.row, CHECK_COL_RESULT, r.what, "check"))
+        for reading in checks.readings.values():
+            lay.cell_formulas[f"{CHECKS_SHEET}!{column_letter(HELP_STATUS_COL)}{reading.row}"] = reading.status_formula
+            lay.cell_formulas[f"{CHECKS_SHEET}!{column_letter(HELP_VALUE_COL)}{reading.row}"] = reading.value_formula
+        for row, _what, formula in checks.helpers:
+            lay.cell_formulas[f"{CHECKS_SHEET}!{column_letter(HELP_STATUS_COL)}{row}"] = formula
+        first, last = CHECKS_FIRST_ROW, max((r.row for r in checks.rows), default=CHECKS_FIRST_ROW)
+        status = f"${column_letter(CHECK_COL_STATUS)}${first}:${column_letter(CHECK_COL_STATUS)}${last}"
+        row, col = CHECKS_COUNT_CELL
+        lay.formulas[OPEN_CHECKS_NAME] = f'COUNTIF({status},"Error")+COUNTIF({status},"Warning")'
+        self.name(Slot(OPEN_CHECKS_NAME, CHECKS_SHEET, row, col, "Open problems", "check_count"))
+        lay.cover_checks_row = cover_row
+        lay.cell_formulas[f"{COVER_SHEET}!{column_letter(COL_VALUE)}{cover_row}"] = OPEN_CHECKS_NAME
+        result = f"${column_letter(CHECK_COL_RESULT)}${first}:${column_letter(CHECK_COL_RESULT)}${last}"
+        lay.cell_formulas[f"{COVER_SHEET}!{column_letter(COL_VALUE)}{cover_row + 1}"] = \
+            f"COUNTIF({sheet_prefix(CHECKS_SHEET)}!{result},{excel_string(DOUBT)})"
+
+    def explanations_sheet(self) -> None:
+        lay = self.layout
+        self.name(Slot(EXPLANATIONS_TABLE, EXPLANATIONS_SHEET, EXPLANATIONS_FIRST_ROW, 1, "Explanations", "table",
+                       last_col=3, last_row=EXPLANATIONS_FIRST_ROW + EXPLANATIONS_ROWS - 1))
+        ids = [i.id for i in cover_items(self.fw, self.rtype)] + [i.id for i in self.rtype.items()
+                                                                  if i.source != Source.commissioner]
+        start = self.list_rows + 1
+        letter = column_letter(LISTS_COLUMN)
+        record = {"type": "list", "formula1": f"{sheet_prefix(META_SHEET)}!${letter}${start}:${letter}${start + len(ids) - 1}"}
+        self.layout.lists.append(ids)
+        self.list_rows += len(ids)
+        v = Validation(record, "Item", "The item the finding names: its id, as the Checks sheet and carekpi's reports "
+                                       "show it (for example calls_late).", "Choose the item from the list.")
+        lay.explanation_items = v
+        lay.validations[f"{EXPLANATIONS_TABLE}.item"] = record
 
     def kpi_homes(self) -> dict[str, list[Kpi]]:
         """Each KPI is shown under the section holding the first item it uses."""
