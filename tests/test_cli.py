@@ -122,7 +122,7 @@ def test_validate_json(returns: Callable[..., str]) -> None:
             {"code": "V201", "severity": "warning", "message": V201_COMPLAINTS, "field": "complaints_upheld",
              "sheet": "Management information", "cell": "C8", "rule": "complaints_outcomes_within_received"},
         ],
-        "counts": {"error": 1, "warning": 2, "info": 1},
+        "counts": {"error": 1, "warning": 2, "info": 1, "explained": 0},
     }
     assert r.stdout.endswith("}\n")
 

@@ -628,17 +628,20 @@ def test_validate_csv_neutralises_text_from_the_return(
     r = CliRunner().invoke(app, ["validate", "--format", "csv", "--today", TODAY.isoformat(), "--", *paths])
     assert r.exit_code == 1
     rows = list(csv.reader(io.StringIO(r.stdout, newline="")))
-    assert rows[0] == ["file", "code", "severity", "field", "sheet", "cell", "message"]
+    assert rows[0] == ["file", "code", "severity", "field", "sheet", "cell", "message", "explanation"]
     for row in rows[1:]:
         for value in row:
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r", "\n")), row
     assert {row[0] for row in rows[1:]} == {"'" + p.replace("\r", "\n") for p in paths}
     # a carriage return inside a value is quoted, so it cannot start a row (with a formula)
-    assert all(len(row) == 7 for row in rows)
+    assert all(len(row) == 8 for row in rows)
     assert any("'=2+2' is not a whole number" in row[6] for row in rows)
     # a message that itself starts with provider text is neutralised too
-    rep = ValidationReport("r.xlsx", "surrey", "1", findings=[Finding("V201", "error", "=1+1 is wrong")])
-    assert list(csv.reader(io.StringIO(render("csv", "validation", [rep]), newline="")))[1][-1] == "'=1+1 is wrong"
+    rep = ValidationReport("r.xlsx", "surrey", "1", findings=[Finding("V201", "error", "=1+1 is wrong"),
+                                                              Finding("V201", "warning", "x", explanation="=cmd|'/c calc'")])
+    rendered = list(csv.reader(io.StringIO(render("csv", "validation", [rep]), newline="")))
+    assert rendered[1][-2] == "'=1+1 is wrong"
+    assert rendered[2][-1] == "'=cmd|'/c calc'"  # the provider's explanation is text from the return too
 
 
 def test_renderers_neutralise_leading_tab_cr_lf_and_keep_numbers(

@@ -17,7 +17,7 @@ SCORE_COLUMNS = [
     "file", "provider", "cqc_location_id", "period", "return_valid", "kpi", "ref", "label", "numerator",
     "denominator", "value", "display", "target", "band", "reason", "critical", "critical_failure", "consequences",
 ]
-FINDING_COLUMNS = ["file", "code", "severity", "field", "sheet", "cell", "message"]
+FINDING_COLUMNS = ["file", "code", "severity", "field", "sheet", "cell", "message", "explanation"]
 
 
 def consequences_text(k: KpiResult) -> str:
@@ -48,9 +48,9 @@ def validation(reports: list[ValidationReport], options: RenderOptions) -> str:
     rows: list[list[Any]] = [FINDING_COLUMNS]
     for rep in reports:
         if rep.unreadable:
-            rows.append([rep.file, "unreadable", "error", "", "", "", rep.unreadable])
+            rows.append([rep.file, "unreadable", "error", "", "", "", rep.unreadable, ""])
         for f in rep.sorted_findings():
-            rows.append([rep.file, f.code, f.severity, f.field, f.sheet, f.cell, f.message])
+            rows.append([rep.file, f.code, f.severity, f.field, f.sheet, f.cell, f.message, f.explanation])
     return _write(rows)
 
 

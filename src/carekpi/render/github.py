@@ -46,6 +46,9 @@ def validation(reports: list[ValidationReport], options: RenderOptions) -> str:
             where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else ""
             title = f"{f.code} {where}" if where else f.code
             message = f"{where}: {f.message}" if where else f.message
+            if f.explanation is not None:
+                title += " (explained)"
+                message += f" (explained by the provider: {f.explanation})"
             lines.append(annotation(LEVEL[f.severity], message, file=rep.file, title=title))
     return "".join(line + "\n" for line in lines)
 

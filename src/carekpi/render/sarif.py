@@ -94,5 +94,8 @@ def validation(reports: list[ValidationReport], options: RenderOptions) -> str:
                                        ("rule", f.rule)) if v}
             if props:
                 result["properties"] = props
+            if f.explanation is not None:
+                # SARIF's own word for a result that stays in the log, accepted with a justification
+                result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": f.explanation}]
             results.append(result)
     return _log({**CODES, UNREADABLE: "workbook cannot be read"}, results)

@@ -31,7 +31,8 @@ def terminal_safe(text: str) -> str:
 
 
 def counts_text(counts: dict[str, int]) -> str:
-    return f"{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, {counts['info']} info"
+    explained = f" ({counts['explained']} explained)" if counts.get("explained") else ""
+    return f"{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, {counts['info']} info{explained}"
 
 
 @renders("text", "validation")
@@ -53,9 +54,11 @@ def validation(reports: list[ValidationReport], options: RenderOptions) -> str:
             where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else "(workbook)"
             item = f"  [{f.field}]" if f.field else ""
             out.append(f"  {where:<28} {f.severity:<8} {f.code}  {f.message}{item}")
+            if f.explanation is not None:
+                out.append(f"  {'':<28} {'':<8} {'':<4}  explained by the provider: {f.explanation}")
         if rep.valid:
             verdict = "valid: the return can be accepted"
-            if rep.counts["warning"]:
+            if rep.unexplained_warnings:
                 verdict += " (check the warnings)"
         else:
             verdict = "NOT VALID: correct the errors and validate again before sending"

@@ -19,7 +19,7 @@ from carekpi.framework.compiled import CompiledReturn, compiled
 from carekpi.framework.expr import to_number
 from carekpi.framework.model import Framework, ItemField, ReturnType
 from carekpi.framework.periods import Period
-from carekpi.validation.findings import Finding
+from carekpi.validation.findings import Explanation, Finding
 from carekpi.workbook.coerce import Coerced
 from carekpi.workbook.reader import RawCell, WorkbookContent
 
@@ -116,6 +116,8 @@ class CheckContext:
     coerced: dict[str, Coerced] = field(default_factory=dict)
     #: items found neither by name nor by label (V005, once the service types are known)
     not_found: list[ItemField] = field(default_factory=list)
+    #: the provider's explanations of findings, by (item, code)
+    explanations: dict[tuple[str, str], Explanation] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.data = ReturnData(self.fw, self.rtype, self.content.path)

@@ -51,6 +51,7 @@ def validate_file(path: str | Path, *, framework: Framework | str | None = None,
         file=str(path), framework=fw.id, framework_version=fw.version, return_type=rtype.id,
         provider=data.provider_name, cqc_location_id=data.cqc_location_id,
         period=data.period.key if data.period else None, findings=ctx.findings, data=data,
+        explanations=ctx.explanations,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from carekpi.validation.checks.base import Check
 from carekpi.validation.checks.cover import CoverCheck
+from carekpi.validation.checks.explanations import ExplanationsCheck
 from carekpi.validation.checks.items import ItemsCheck
 from carekpi.validation.checks.rules import RulesCheck
 from carekpi.validation.checks.tables import TablesCheck
@@ -25,6 +26,7 @@ CHECKS: list[Check] = [
     ItemsCheck(),     # required items, items that do not apply, items not found
     TablesCheck(),    # case logs: rows, references, computed figures
     RulesCheck(),     # cross-field rules and breakdowns
+    ExplanationsCheck(),  # the provider's explanations of warnings (after every finding)
 ]
 
 #: every validation code, from the checks that give them, in code order
