@@ -58,7 +58,6 @@ from pydantic import BaseModel
 
 from carekpi.base.enums import Severity
 from carekpi.base.errors import UsageError
-from carekpi.framework import expr as ex
 from carekpi.framework.bands.base import DiffContext
 from carekpi.framework.discovery import find_framework
 from carekpi.framework.loader import load_framework, load_framework_text
@@ -250,15 +249,6 @@ def _lo_tighter(old: Decimal | None, new: Decimal | None) -> bool:
 
 def _hi_tighter(old: Decimal | None, new: Decimal | None) -> bool:
     return new is not None and (old is None or new < old)
-
-
-def _expr_names(source: str | None) -> set[str]:
-    if not source:
-        return set()
-    try:
-        return set(ex.parse(source).names)
-    except ex.ExprError:
-        return set()
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -19,7 +19,7 @@ import re
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator
 from pydantic_core import PydanticCustomError
@@ -78,9 +78,6 @@ def _check_name(value: str) -> str:
     return value
 
 
-ExcelName = Annotated[str, Field(description="snake_case id, also the Excel defined name")]
-
-
 # --- notes and tags -------------------------------------------------------------------------
 
 
@@ -111,7 +108,6 @@ class FieldType(str, Enum):
     text = "text"
 
 
-NUMERIC_TYPES = {FieldType.count, FieldType.integer, FieldType.number, FieldType.percentage, FieldType.money}
 YES_NO_CHOICES = ["Yes", "No"]
 YES_NO_PARTIAL_CHOICES = ["Yes", "Partial", "No"]
 

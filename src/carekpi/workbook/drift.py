@@ -418,13 +418,11 @@ def _spans(cells: list[tuple[int, int]]) -> list[str]:
 
 @dataclass(frozen=True)
 class TemplateCheck:
-    """``template --check`` of one workbook: its drifts, or why it could not be checked, and
-    the command that regenerates it."""
+    """``template --check`` of one workbook: its drifts, or why it could not be checked."""
 
     file: str
     drifts: tuple[Drift, ...] = ()
     error: str | None = None
-    regenerate: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"file": self.file}
