@@ -40,7 +40,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from carekpi.framework.cover import META_SHEET
 from carekpi.framework.model import Framework
 from carekpi.workbook.layout import Layout
-from carekpi.workbook.reader import open_workbook
+from carekpi.workbook.openpyxl_load import load_workbook
 from carekpi.workbook.template import build_template
 
 #: metadata rows that legitimately differ between two generations of the same template
@@ -97,7 +97,7 @@ def check_template(fw: Framework, path: str | Path, return_id: str | None = None
 
     Raises :class:`~carekpi.base.errors.UnreadableWorkbook` when the file cannot be read.
     """
-    found = open_workbook(path).workbook
+    found = load_workbook(path)
     rid = return_id or fw.returns[0].id
     expected, layout = expected_workbook(fw, rid)
     return _Comparer(expected, found, layout).run()

@@ -123,7 +123,10 @@ class Layout:
 
     def fingerprint(self) -> str:
         """A digest of everything a provider's workbook must match: names, places, labels,
-        validation rules and KPI formulas."""
+        validation rules and KPI formulas (worked out once per layout: every return checks it)."""
+        cached = self.__dict__.get("_fingerprint")
+        if cached is not None:
+            return str(cached)
         doc = {
             "framework": self.framework,
             "version": self.version,
@@ -134,7 +137,8 @@ class Layout:
             "validations": sorted((k, json.dumps(v, sort_keys=True)) for k, v in self.validations.items()),
         }
         blob = json.dumps(doc, sort_keys=True, ensure_ascii=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        self.__dict__["_fingerprint"] = digest = hashlib.sha256(blob).hexdigest()[:16]
+        return digest
 
 
 # --- formulas ---------------------------------------------------------------------------------

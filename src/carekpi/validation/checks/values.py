@@ -8,7 +8,7 @@ from carekpi.framework.model import Source
 from carekpi.validation.checks.base import Check
 from carekpi.validation.context import CheckContext, Code
 from carekpi.workbook.coerce import Coerced, Note, coerce
-from carekpi.workbook.reader import LabelIndex, RawCell, cached_values, find_named_cell
+from carekpi.workbook.reader import LabelIndex, RawCell, find_named_cell
 
 V004 = Code("V004", "item found by its label because its defined name is missing", Severity.warning)
 # what reading a typed value may find (carekpi.workbook.coerce gives these codes)
@@ -81,11 +81,9 @@ class ValuesCheck(Check):
                 found[item.id] = raw
                 ctx.add(V004, f"{item.label!r} found by its label because the cell named {item.id} is missing "
                               "(was the sheet copied into another workbook?)", item=item.id, raw=raw)
-        formulas = [r for r in found.values() if r.formula]
-        if formulas:
-            cached = cached_values(ctx.content.path, formulas)
-            for r in formulas:
-                r.value = cached.get((r.sheet, r.coordinate))
+        for r in found.values():
+            if r.formula:  # a formula is read for the value Excel last calculated
+                r.value = r.cached
                 if r.value is None:
                     r.data_type = "formula-uncached"
                 elif isinstance(r.value, str) and r.value.startswith("#"):
