@@ -11,9 +11,10 @@ neither openpyxl nor pydantic.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -51,6 +52,32 @@ class _State:
 
 
 state = _State()
+
+
+#: output formats meant for programs: no progress bar beside them
+MACHINE_FORMATS = frozenset({"json", "csv", "xlsx", "sarif", "github"})
+
+
+@contextmanager
+def progress_bar(fmt: str, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback ``(done, total)`` drawing a bar on stderr, or None where a bar would be
+    noise: stderr not a terminal, CI set, or output in a format meant for programs."""
+    if fmt in MACHINE_FORMATS or os.environ.get("CI") or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console  # imported only when a bar is drawn (start-up speed)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    # refreshed by hand, so no thread runs while reader processes are started
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True, auto_refresh=False) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+            bar.refresh()
+
+        yield update
 
 
 def err(msg: str) -> None:

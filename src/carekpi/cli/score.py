@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from carekpi.base.errors import UsageError
-from carekpi.cli.common import app, emit, err, format_option, handled, parse_today, rendered, state
+from carekpi.cli.common import app, emit, err, format_option, handled, parse_today, progress_bar, rendered, state
 from carekpi.render.registry import is_binary
 
 
@@ -20,6 +20,9 @@ def score(
     contract: Path | None = typer.Option(None, "--contract", help="Contract settings YAML (trajectory dates)."),
     fmt: str = format_option("score"),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the result to a file (required for xlsx)."),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1,
+                                    help="Worker processes reading returns (default: one per core; 1 reads them one "
+                                         "by one, for debugging)."),
     today: str | None = typer.Option(None, "--today", hidden=True, help="Pretend today is this date (testing)."),
 ) -> None:
     """Compute KPI values and Green / Amber / Red bands for one return or a whole market.
@@ -30,10 +33,12 @@ def score(
     with handled():
         from carekpi.market.batch import score_paths
 
-        report = score_paths(
-            framework, list(paths or []), frameworks_dirs=state.frameworks_dirs, return_id=return_type,
-            commissioner_data=commissioner_data, contract=contract, today=parse_today(today), notice=err,
-        )
+        with progress_bar(fmt, "Reading returns") as progress:
+            report = score_paths(
+                framework, list(paths or []), frameworks_dirs=state.frameworks_dirs, return_id=return_type,
+                commissioner_data=commissioner_data, contract=contract, today=parse_today(today), notice=err,
+                jobs=jobs, progress=progress,
+            )
         if is_binary(fmt, "score") and output is None:
             raise UsageError(f"--format {fmt} needs -o/--output FILE.{fmt}")
         emit(rendered(fmt, "score", report), output, [Path(r.file) for r in report.returns])

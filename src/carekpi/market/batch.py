@@ -10,11 +10,11 @@ from pathlib import Path
 from carekpi.base.errors import UnreadableWorkbook, UsageError
 from carekpi.framework.discovery import bundled_dir, find_framework, framework_for_workbook
 from carekpi.framework.model import Framework
+from carekpi.market.pool import default_jobs, read_all
 from carekpi.scoring.inputs import ContractSettings, load_commissioner_data
 from carekpi.scoring.passes import score_reports
 from carekpi.scoring.results import ScoreReport
 from carekpi.validation.findings import ValidationReport
-from carekpi.validation.validate import ReturnTypeMismatch, validate_file
 from carekpi.workbook.files import collect_files
 from carekpi.workbook.reader import open_workbook
 
@@ -43,9 +43,14 @@ def infer_framework(files: list[Path], frameworks_dirs: list[Path] | None = None
 
 def score_paths(framework: str | Framework | None, paths: list[Path], *, frameworks_dirs: list[Path] | None = None,
                 return_id: str | None = None, commissioner_data: Path | None = None, contract: Path | None = None,
-                today: date | None = None, notice: Callable[[str], None] | None = None) -> ScoreReport:
+                today: date | None = None, notice: Callable[[str], None] | None = None,
+                jobs: int | None = None, progress: Callable[[int, int], None] | None = None) -> ScoreReport:
     """Validate and score the workbooks named (files and folders), or the framework's bundled
-    samples when none are named. Without a framework, the one the workbooks name is used."""
+    samples when none are named. Without a framework, the one the workbooks name is used.
+
+    Files are read on ``jobs`` worker processes (default: every core; 1 reads them here, one
+    after another) and scored together; ``progress(done, total)`` is called as files are read.
+    Results are the same whatever the order the files are given or finish in."""
     if framework is None:
         if not paths:
             raise UsageError("name the framework (--framework ID) to score its bundled sample returns")
@@ -69,18 +74,19 @@ def score_paths(framework: str | Framework | None, paths: list[Path], *, framewo
             raise UsageError("no .xlsx or .xlsm returns found in " + ", ".join(str(p) for p in paths))
     council = load_commissioner_data(commissioner_data, fw, return_id) if commissioner_data else None
     settings = ContractSettings.load(contract, fw) if contract else ContractSettings.from_defaults(fw)
+    files = sorted(set(files), key=str)  # the same results whatever order the files are given in
     reports: list[ValidationReport] = []
     unreadable: list[tuple[str, str]] = []
     other_types: list[str] = []
-    for f in files:
-        try:
-            reports.append(validate_file(f, framework=fw, return_id=return_id, today=today))
-        except ReturnTypeMismatch:
-            other_types.append(f.name)  # a folder mixing return types, scored with --return
-        except UnreadableWorkbook as exc:
-            unreadable.append((str(f), exc.reason))
-        except UsageError as exc:
-            unreadable.append((str(f), str(exc)))
+    total = len(files)
+    for outcome in read_all(files, fw, return_id, today, jobs=jobs or default_jobs(),
+                            progress=(lambda done: progress(done, total)) if progress else None):
+        if outcome.report is not None:
+            reports.append(outcome.report)
+        elif outcome.other_type:
+            other_types.append(outcome.file.name)  # a folder mixing return types, scored with --return
+        elif outcome.unreadable is not None:
+            unreadable.append((str(outcome.file), outcome.unreadable))
     if other_types:
         if not reports and not unreadable:
             raise UsageError(f"none of the {len(other_types)} returns is a {return_id} return of {fw.id}")
