@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from carekpi.render.registry import RenderOptions, plural, renders
@@ -65,8 +64,10 @@ def validation(reports: list[ValidationReport], options: RenderOptions) -> str:
 
 
 def _n(x: object) -> str:
-    if isinstance(x, Fraction):
-        return str(x.numerator) if x.denominator == 1 else format(float(x), ".4g")
+    numerator, denominator = getattr(x, "numerator", None), getattr(x, "denominator", None)
+    if isinstance(numerator, int) and isinstance(denominator, int) and not isinstance(x, int):
+        # a Fraction, told by its parts: importing fractions here would slow every start-up
+        return str(numerator) if denominator == 1 else format(numerator / denominator, ".4g")
     return str(x)
 
 
