@@ -421,7 +421,7 @@ def flawed(bcp: Framework, make_return: Callable[..., Path], tmp_path: Path) -> 
 
 
 def test_consequences_in_text_output(bcp: Framework, flawed: Path) -> None:
-    r = run("score", str(flawed), "--framework", "bcp", "--today", TODAY.isoformat())
+    r = run("score", str(flawed), "--framework", "bcp", "--today", TODAY.isoformat(), "--by-return")
     assert r.exit_code == 0 and r.stdout.count("Possible") == 4  # response rate, dignity, risk, staffing
     scored = score_reports(bcp, [validate_file(flawed, today=TODAY)])
     lines = render("text", "score", scored, RenderOptions(width=1000)).splitlines()

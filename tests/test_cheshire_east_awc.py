@@ -295,7 +295,7 @@ def test_regenerated_samples_are_byte_identical(fw: Framework, tmp_path: Path) -
 
 
 def test_default_score_run_scores_every_return_type_with_council_data() -> None:
-    report = score_paths(FW_ID, [], today=TODAY)
+    report = score_paths(FW_ID, [], today=TODAY).scores
     assert len(report.returns) == len(TOP_LEVEL) == 12 and report.unreadable == 0
     assert {r.return_type for r in report.returns} == {"four_weekly", "quarterly", "annual"}
     bands = report.band_counts()
@@ -308,14 +308,19 @@ def test_default_score_run_scores_every_return_type_with_council_data() -> None:
 
 
 def test_score_cli_states_critical_failures_plainly() -> None:
-    result = CliRunner().invoke(app, ["score", "-f", FW_ID, "-r", "four_weekly", "--today", TODAY.isoformat()])
+    result = CliRunner().invoke(app, ["score", "-f", FW_ID, "-r", "four_weekly", "--today", TODAY.isoformat(),
+                                      "--by-return"])
     assert result.exit_code == 0, result.output
     failures = [ln for ln in result.stdout.splitlines() if ln.startswith("CRITICAL PERFORMANCE FAILURE")]
     assert any("Riverside Lodge 2026-09-14: 2.2.2 a) Overall CQC rating" in ln for ln in failures)
     assert "skipped 6 return(s) of other types" in result.output
     csv_out = CliRunner().invoke(app, ["score", "-f", FW_ID, "--format", "csv", "--today", TODAY.isoformat()])
     rows = list(csv.DictReader(io.StringIO(csv_out.stdout)))
-    assert {r["critical_failure"] for r in rows if r["kpi"] == "cqc_overall" and r["provider"] == "Riverside Lodge"} == {"yes"}
+    assert {r["critical_failure"] for r in rows
+            if r["kpi"] == "cqc_overall" and r["provider_name"] == "Riverside Lodge"} == {"yes"}
+    market = CliRunner().invoke(app, ["score", "-f", FW_ID, "-r", "four_weekly", "--today", TODAY.isoformat()])
+    summary = " ".join(market.stdout.split("Critical performance failures:")[1].split())
+    assert "Riverside Lodge: 2.2.2 a) Overall CQC rating" in summary
 
 
 def test_frameworks_show_lists_the_notes() -> None:

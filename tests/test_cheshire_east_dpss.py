@@ -444,7 +444,7 @@ def test_regenerated_samples_are_byte_identical(fw: Framework, tmp_path: Path) -
 
 def test_default_score_run_mixes_return_types_and_shows_the_12_month_judgement() -> None:
     notes: list[str] = []
-    report = score_paths(FW_ID, [], today=TODAY, notice=notes.append)
+    report = score_paths(FW_ID, [], today=TODAY, notice=notes.append).scores
     assert len(report.returns) == len(TOP_LEVEL) and report.unreadable == 0
     assert {r.return_type for r in report.returns} == {"quarterly", "annual"}
     assert "commissioner-data.csv" in notes[0]
@@ -458,7 +458,7 @@ def test_default_score_run_mixes_return_types_and_shows_the_12_month_judgement()
 
 def test_scoring_one_return_type_of_a_mixed_folder() -> None:
     notes: list[str] = []
-    report = score_paths(FW_ID, [], return_id="annual", today=TODAY, notice=notes.append)
+    report = score_paths(FW_ID, [], return_id="annual", today=TODAY, notice=notes.append).scores
     assert {r.return_type for r in report.returns} == {"annual"} and len(report.returns) == 2
     assert any("skipped 9" in n for n in notes)
 

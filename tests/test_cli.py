@@ -182,11 +182,12 @@ def test_validate_with_an_unknown_framework_exits_2(returns: Callable[..., str])
 
 
 def test_score_bundled_samples(workdir: Path) -> None:
-    r = run("score", "--framework", "surrey", "--today", TODAY)
+    r = run("score", "--framework", "surrey", "--today", TODAY, "--by-return")
     assert r.exit_code == 0
     samples = bundled_dir("sample_returns") / "surrey"
     assert r.stderr == (f"carekpi: no returns given: scoring the 9 bundled sample returns for surrey in {samples} "
-                        "with council data from commissioner-data.csv\n")
+                        "with council data from commissioner-data.csv, the providers in providers.csv and the "
+                        "submissions register register.csv\n")
     lines = r.stdout.splitlines()
     assert lines[0].strip() == "KPI scores: surrey"
     assert lines[-1] == "9 returns scored, 0 unreadable: 13 green, 14 amber, 9 red, 0 n/a."
@@ -208,7 +209,7 @@ def scored_return(returns: Callable[..., str], workdir: Path) -> tuple[str, str]
 def test_score_json(scored_return: tuple[str, str]) -> None:
     name, council = scored_return
     r = run("score", name, "--framework", "surrey", "--commissioner-data", council, "--format", "json",
-            "--today", TODAY)
+            "--today", TODAY, "--by-return")
     assert r.exit_code == 0
     assert r.stderr == ""
     common = {"critical": False, "critical_failure": False, "unit": "percent"}
@@ -241,7 +242,7 @@ def test_score_json(scored_return: tuple[str, str]) -> None:
 def test_score_csv(scored_return: tuple[str, str]) -> None:
     name, council = scored_return
     r = run("score", name, "--framework", "surrey", "--commissioner-data", council, "--format", "csv",
-            "--today", TODAY)
+            "--today", TODAY, "--by-return")
     assert r.exit_code == 0
     head = "march.xlsx,Test Care Ltd,1-000000001,2026-03,yes"
     assert r.stdout == (

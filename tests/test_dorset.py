@@ -287,7 +287,7 @@ def run(*args: str) -> Any:
 
 
 def test_score_bundled_samples_names_the_peers() -> None:
-    r = run("score", "--framework", "dorset", "--today", TODAY.isoformat())
+    r = run("score", "--framework", "dorset", "--today", TODAY.isoformat(), "--by-return")
     assert r.exit_code == 0
     lines = r.stdout.splitlines()
     head = " ".join(r.stdout.split("KPI scores: dorset")[0].split())

@@ -38,7 +38,7 @@ def _market(tmp_path: Path) -> list[Path]:
 
 def _scored(paths: list[Path], **kw: Any) -> str:
     fw = find_framework("surrey")
-    report = score_paths(fw, paths, today=TODAY, commissioner_data=SAMPLES / "commissioner-data.csv", **kw)
+    report = score_paths(fw, paths, today=TODAY, commissioner_data=SAMPLES / "commissioner-data.csv", **kw).scores
     return render("json", "score", report)
 
 
@@ -89,7 +89,7 @@ def test_a_worker_failure_is_that_files_cannot_read(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(pool, "read_one", _crash_on(victim.name, how))
     monkeypatch.setattr(pool, "FILE_TIME_LIMIT", 1.0)
     fw = find_framework("surrey")
-    report = score_paths(fw, files, today=TODAY, jobs=2)
+    report = score_paths(fw, files, today=TODAY, jobs=2).scores
     unreadable = {r.file: r.unreadable for r in report.returns if r.unreadable}
     assert reason in unreadable[str(victim)]
     assert set(unreadable) == {str(victim), str(files[0]), str(files[-1])}  # the two bad files, and the victim

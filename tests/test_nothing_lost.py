@@ -236,9 +236,9 @@ def test_an_interrupted_write_leaves_the_old_output(name: str, args: list[str], 
 
 
 @pytest.mark.parametrize(("renderer", "args"), [
-    (("xlsx", "score"), ["score", "--framework", "surrey", "--format", "xlsx", "--today", DAY, "{clean}",
+    (("xlsx", "market"), ["score", "--framework", "surrey", "--format", "xlsx", "--today", DAY, "{clean}",
                          "-o", "{target}"]),
-    (("csv", "score"), ["score", "--framework", "surrey", "--format", "csv", "--today", DAY, "{clean}",
+    (("csv", "market"), ["score", "--framework", "surrey", "--format", "csv", "--today", DAY, "{clean}",
                         "-o", "{target}"]),
     (("json", "validation"), ["validate", "--format", "json", "--today", DAY, "{clean}", "-o", "{target}"]),
 ])
@@ -310,13 +310,14 @@ BAD = 6
 
 
 def test_score_a_folder_reports_every_good_return_and_counts_the_bad(batch: Path) -> None:
-    text = invoke("score", "--framework", "surrey", "--today", DAY, str(batch))
+    text = invoke("score", "--framework", "surrey", "--today", DAY, str(batch), "--by-return")
     assert text.exit_code == 1
     for provider in ("Alpha Care", "Mid Care", "Zulu Care"):
         assert provider in text.stdout
     assert f"3 returns scored, {BAD} unreadable" in text.stdout
 
-    data = json.loads(invoke("score", "--framework", "surrey", "--format", "json", "--today", DAY, str(batch)).stdout)
+    data = json.loads(invoke("score", "--framework", "surrey", "--format", "json", "--today", DAY, str(batch),
+                             "--by-return").stdout)
     assert data["summary"]["unreadable"] == BAD
     assert data["summary"]["returns"] == 3 + BAD
     scored = [r for r in data["returns"] if not r.get("unreadable")]
@@ -327,7 +328,7 @@ def test_score_a_folder_reports_every_good_return_and_counts_the_bad(batch: Path
     assert all(reason and "\n" not in reason for reason in reasons.values())
 
     rows = list(csv.DictReader(io.StringIO(
-        invoke("score", "--framework", "surrey", "--format", "csv", "--today", DAY, str(batch)).stdout)))
+        invoke("score", "--framework", "surrey", "--format", "csv", "--today", DAY, str(batch), "--by-return").stdout)))
     unreadable = [r for r in rows if r["return_valid"] == "unreadable"]
     assert sorted(Path(r["file"]).name for r in unreadable) == sorted(reasons)
     assert all(r["reason"] for r in unreadable)

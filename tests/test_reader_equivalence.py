@@ -8,7 +8,7 @@ Surrey return (tests/workbook_variants.py, fuzzed ones included) and values type
 people type them, both must give the same findings (code, severity, field, sheet, cell,
 message), the same values and the same KPI results, or both refuse the file.
 
-Where the two differ on purpose the difference is listed (IMPROVED) with the reason.
+Where the two differ on purpose the difference is listed (IMPROVED, WITHIN_BUDGET) with the reason.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ IMPROVED = {
     # fast reader does not read chart sheets, so the return's own sheets are read as usual
     "empty-chart-sheet": "openpyxl could not read a chart sheet without a chart",
 }
+#: variants the fast reader refuses within its time and memory budget, which openpyxl read
+#: only after about a minute (1 MB of shared strings in every one of 80,000 cells)
+WITHIN_BUDGET = {"one-string-everywhere"}
 
 
 @contextmanager
@@ -100,6 +103,9 @@ def test_every_real_world_and_hostile_variant_reads_the_same(clean: bytes, tmp_p
         fast, slow = both(path, monkeypatch, "surrey")
         if name in IMPROVED:
             assert slow == "unreadable" and fast != "unreadable", name
+            continue
+        if name in WITHIN_BUDGET:
+            assert fast == "unreadable", name
             continue
         if slow == "unreadable" and name.startswith("fuzz-"):
             # a damaged file openpyxl refused: the fast reader may read the parts it needs

@@ -115,7 +115,8 @@ def test_format_choices_come_from_the_renderer_registry() -> None:
     assert formats_for("score") == ["text", "json", "csv", "xlsx"]
     assert formats_for("drift") == ["text", "json", "github"]
     assert formats_for("diff") == ["text", "markdown", "json"]
-    assert {r for _, r in RENDERERS} == {"validation", "score", "lint", "drift", "diff", "framework", "frameworks"}
+    assert {r for _, r in RENDERERS} == {"validation", "score", "market", "lint", "drift", "diff", "framework",
+                                         "frameworks"}
     result = runner.invoke(app, ["validate", "x.xlsx", "--format", "yaml"])
     assert result.exit_code == 2 and "text, json, csv, github, sarif" in result.output
 
@@ -197,8 +198,8 @@ def test_public_api_validates_and_scores_and_infers_the_framework() -> None:
     assert report.valid and report.framework == "surrey" and report.period == "2026-01"
     scores = carekpi.score_files([samples / "brightwater-2026-01.xlsx", samples / "oakridge-2026-01.xlsx"],
                                  today=TODAY)
-    assert scores.framework == "surrey"
-    assert [r.provider for r in scores.returns] == ["Brightwater Home Care Ltd", "Oakridge Community Care"]
-    assert all(isinstance(k, carekpi.KpiResult) for r in scores.returns for k in r.kpis)
+    assert scores.framework.id == "surrey" and isinstance(scores, carekpi.MarketReport)
+    assert [r.provider for r in scores.scores.returns] == ["Brightwater Home Care Ltd", "Oakridge Community Care"]
+    assert all(isinstance(k, carekpi.KpiResult) for r in scores.scores.returns for k in r.kpis)
     with pytest.raises(carekpi.UsageError, match="unknown framework"):
         carekpi.load_framework("wessex")

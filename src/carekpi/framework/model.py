@@ -127,6 +127,9 @@ class ItemField(Strict):
     definition: str | None = None
     why: str | None = Field(None, description="the source's 'why are we collecting this?' text")
     source: Source = Source.provider
+    from_register: Literal["due", "on_time"] | None = Field(
+        None, description="a council-supplied count computed from the submissions register (--register): the "
+                          "provider's returns due in the period ('due') or received by their deadline ('on_time')")
     required: bool = True
     applies_to: list[str] | None = Field(None, description="service type ids; default all")
     choices: list[str] | None = None
@@ -415,6 +418,35 @@ class ServiceType(Strict):
     label: str
 
 
+class ConsecutiveRule(Strict):
+    """A judgement the source makes over consecutive periods ("three consecutive periods late or
+    missing will result in service failure")."""
+
+    periods: int = Field(..., ge=2, description="how many consecutive periods")
+    label: str = Field(..., description="what it is called, e.g. 'service failure'")
+    text: str | None = Field(None, description="the source's own wording, with its reference")
+
+
+class SubmissionRules(Strict):
+    """What the source says about returns that are late or missing."""
+
+    consequence: str | None = Field(None, description="the consequence of a late or missing return, as the source "
+                                                      "says it")
+    late_or_missing: ConsecutiveRule | None = Field(None, description="a judgement on consecutive periods late "
+                                                                      "or missing")
+
+
+class Plausibility(Strict):
+    """When a return's figures are queried (a warning with the figures compared, never an error)."""
+
+    max_change: Decimal | None = Field(None, gt=0, description="query a figure that moves by more than this share of "
+                                                               "the provider's previous period (0.5: by half)")
+    min_change: int = Field(10, ge=0, description="but not a move of fewer than this many (5 to 9 is no news)")
+    deviations: Decimal = Field(Decimal(2), gt=0, description="query a KPI this many standard deviations from "
+                                                              "the peer mean for the period")
+    min_peers: int = Field(5, ge=3, description="the fewest peers for the standard-deviation query")
+
+
 class Framework(Strict):
     """One council's performance monitoring framework."""
 
@@ -433,6 +465,10 @@ class Framework(Strict):
     contract_defaults: dict[str, Any] = Field(default_factory=dict)
     returns: list[ReturnType]
     kpis: list[Kpi] = Field(default_factory=list)
+    submissions: SubmissionRules = Field(default_factory=SubmissionRules)
+    consistent_failure: ConsecutiveRule | None = Field(
+        None, description="the same KPI Red in this many consecutive periods (e.g. a payment deduction)")
+    plausibility: Plausibility = Field(default_factory=Plausibility)
     notes: list[Note] = Field(default_factory=list)
 
     # set by the loader

@@ -35,7 +35,8 @@ def _cell(v: Any) -> Any:
     return csv_safe(v)
 
 
-def _write(rows: list[list[Any]]) -> str:
+def write_rows(rows: list[list[Any]]) -> str:
+    """Rows as CSV, every value neutralised against formula injection."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     for row in rows:
@@ -51,7 +52,7 @@ def validation(reports: list[ValidationReport], options: RenderOptions) -> str:
             rows.append([rep.file, "unreadable", "error", "", "", "", rep.unreadable])
         for f in rep.sorted_findings():
             rows.append([rep.file, f.code, f.severity, f.field, f.sheet, f.cell, f.message])
-    return _write(rows)
+    return write_rows(rows)
 
 
 @renders("csv", "score")
@@ -69,4 +70,4 @@ def score(report: ScoreReport, options: RenderOptions) -> str:
                          k.kpi, k.ref, k.label, d["numerator"], d["denominator"], d["value"], k.display,
                          k.target, k.band, k.reason, "yes" if k.critical else "no",
                          "yes" if k.critical_failure else "no", consequences_text(k)])
-    return _write(rows)
+    return write_rows(rows)

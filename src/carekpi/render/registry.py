@@ -7,7 +7,8 @@ A renderer is a function ``(result, options) -> str | bytes`` registered with
 result          what it is                                                  command
 ==============  ==========================================================  ===================
 ``validation``  a list of :class:`~carekpi.validation.findings.ValidationReport`  ``validate``
-``score``       a :class:`~carekpi.scoring.results.ScoreReport`             ``score``
+``score``       a :class:`~carekpi.scoring.results.ScoreReport` (per return) ``score --by-return``
+``market``      a :class:`~carekpi.market.report.MarketReport`             ``score``
 ``lint``        a :class:`~carekpi.framework.lint.LintResult`               ``lint``
 ``drift``       a list of :class:`~carekpi.workbook.drift.TemplateCheck`    ``template --check``
 ``diff``        a :class:`~carekpi.framework.diff.FrameworkDiff`            ``diff``
@@ -35,6 +36,8 @@ class RenderOptions:
 
     color: bool = False
     width: int = 150
+    #: the order of the market table: ``worst`` first, or by ``provider``
+    sort: str = "worst"
 
 
 RenderFn = Callable[[Any, RenderOptions], "str | bytes"]

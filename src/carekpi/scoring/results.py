@@ -88,6 +88,13 @@ class ReturnScore:
     warnings: int
     kpis: tuple[KpiResult, ...] = ()
     unreadable: str | None = None
+    #: why this return does not count (superseded, conflict, withdrawn...): not a peer, not in rolling totals
+    excluded: str | None = None
+
+    @property
+    def counts(self) -> bool:
+        """A valid return that counts: a peer for relative bands and part of rolling totals."""
+        return self.valid and self.excluded is None and self.unreadable is None
 
     @property
     def peer_name(self) -> str:
@@ -103,6 +110,8 @@ class ReturnScore:
         }
         if self.unreadable:
             out["unreadable"] = self.unreadable
+        if self.excluded:
+            out["excluded"] = self.excluded
         return out
 
 

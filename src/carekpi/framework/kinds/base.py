@@ -86,6 +86,11 @@ class Kind:
     def formula_text(self, kpi: Kpi) -> str:
         raise NotImplementedError
 
+    def aggregate(self, parts: list[Computed], places: int, unit: str) -> Computed:
+        """The value over several periods from each period's own (a quarter from its months):
+        re-summed, never an average of percentages. By default a kind does not aggregate."""
+        return Computed(reason=f"a {self.name} KPI is not added up over periods: see each period", display="n/a")
+
     def codes(self) -> Iterator[str]:
         """Lint codes its compile step may give."""
         yield from ("F005", "F006", "F010")

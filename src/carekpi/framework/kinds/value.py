@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from carekpi.base.rounding import round_half_away
@@ -34,6 +35,13 @@ class Value(Kind):
     def excel_core(self, exprs: KpiExprs, name: Callable[[str], str], places: int) -> str:
         assert exprs.value
         return f"ROUND({exprs.value.to_excel(name)},{places})"
+
+    def aggregate(self, parts: list[Computed], places: int, unit: str) -> Computed:
+        """Counts and money add up over periods; other values (days, a percentage) do not."""
+        if unit not in ("count", "money"):
+            return Computed(reason=f"a value in {unit} is not added up over periods: see each period", display="n/a")
+        total = sum((p.numerator for p in parts if p.numerator is not None), Fraction(0))
+        return Computed(numerator=total, value=round_half_away(total, places))
 
     def formula_text(self, kpi: Kpi) -> str:
         return str(kpi.value)
