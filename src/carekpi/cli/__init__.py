@@ -14,6 +14,7 @@ from __future__ import annotations
 from carekpi.cli import template  # noqa: F401
 from carekpi.cli import validate  # noqa: F401
 from carekpi.cli import score  # noqa: F401
+from carekpi.cli import report  # noqa: F401
 from carekpi.cli import frameworks  # noqa: F401
 from carekpi.cli import lint  # noqa: F401
 from carekpi.cli import diff  # noqa: F401

@@ -67,6 +67,8 @@ class MarketReport:
     register: str | None = None
     #: each counted return's direction of travel per KPI, against the provider's period just before
     trends: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    #: every return's validation (its findings), by file
+    validations: dict[str, ValidationReport] = field(default_factory=dict)
 
     # -- counts: one definition each, used by every format ----------------------------------
     def expected_now(self) -> list[Expectation]:
@@ -221,7 +223,7 @@ def build_market(fw: Framework, reports: list[ValidationReport], *, unreadable: 
     findings += moved_figures(fw, subs.received, rep_by_file)
     findings += far_from_peers(fw, [s for s in scores.returns if not s.unreadable], provider_of)
     return MarketReport(fw, rtype, shown, native, directory, subs, scores, rows, findings, unreadable, today,
-                        register.path if register else None, _trends(fw, subs, by_file))
+                        register.path if register else None, _trends(fw, subs, by_file), {r.file: r for r in reports})
 
 
 def _trends(fw: Framework, subs: Submissions, scores: dict[str, ReturnScore]) -> dict[str, dict[str, str | None]]:

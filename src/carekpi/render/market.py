@@ -243,12 +243,3 @@ def market_json(report: MarketReport, options: RenderOptions) -> str:
         "unreadable": [{"file": f, "reason": why} for f, why in report.unreadable],
     }
     return dumps(doc)
-
-
-@renders("xlsx", "market", binary=True)
-def market_xlsx(report: MarketReport, options: RenderOptions) -> bytes:
-    from carekpi.render.xlsx import score
-
-    out = score(report.scores, options)
-    assert isinstance(out, bytes)
-    return out
