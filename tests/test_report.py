@@ -81,7 +81,7 @@ def test_trends_and_submissions(report_file: Path) -> None:
     trends = wb["Trends"]
     assert [c.value for c in trends[5]][:4] == ["Period", "Brightwater Home Care Ltd", "Meadowbank Care Services",
                                                 "Oakridge Community Care"]
-    assert [c.value for c in trends[6]][0] == "2026-01" and trends["B6"].value == pytest.approx(0.962)
+    assert trends["A6"].value == "2026-01" and trends["B6"].value == pytest.approx(0.962)
     subs = wb["Submissions"]
     states = {(row[0].value, row[2].value): (row[5].value, row[6].value) for row in subs.iter_rows(min_row=5)}
     assert states[("Oakridge Community Care", "2026-02")] == ("received", "late")
