@@ -123,7 +123,6 @@ def test_text_from_returns_cannot_become_a_formula_in_the_report(tmp_path: Path)
     from carekpi.framework.discovery import find_framework
     from carekpi.workbook.fill import fill_workbook
     from carekpi.workbook.template import template_bytes
-
     from conftest import SURREY_CLEAN
 
     fw = find_framework("surrey")
