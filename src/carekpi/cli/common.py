@@ -12,6 +12,7 @@ neither openpyxl nor pydantic.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ import typer
 from carekpi.base.atomic import atomic_write_bytes
 from carekpi.base.errors import CarekpiError, FrameworkError, UsageError
 from carekpi.base.version import __version__
-from carekpi.render.registry import RenderOptions, formats_for, render
+from carekpi.render.registry import FULL_WIDTH, RenderOptions, formats_for, render
 
 app = typer.Typer(
     name="carekpi",
@@ -149,9 +150,13 @@ def format_option(result: str, what: str = "Output format") -> Any:
     return typer.Option("text", "--format", help=f"{what}: {' | '.join(choices)}.", callback=check)
 
 
-def rendered(fmt: str, result: str, value: Any) -> str | bytes:
-    """``value`` in format ``fmt``; text is coloured on a terminal."""
-    return render(fmt, result, value, RenderOptions(color=sys.stdout.isatty()) if fmt == "text" else None)
+def rendered(fmt: str, result: str, value: Any, *, verbose: bool = False) -> str | bytes:
+    """``value`` in format ``fmt``; text is coloured and fitted to the width of a terminal."""
+    if fmt != "text":
+        return render(fmt, result, value, RenderOptions(verbose=verbose))
+    tty = sys.stdout.isatty()
+    width = shutil.get_terminal_size((FULL_WIDTH, 24)).columns if tty else FULL_WIDTH
+    return render(fmt, result, value, RenderOptions(color=tty, width=width, verbose=verbose))
 
 
 def writable(output: Path, inputs: list[Path] | None = None) -> None:
