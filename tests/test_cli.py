@@ -332,7 +332,9 @@ def test_lint_bad_yaml_names_file_line_and_code(workdir: Path) -> None:
     (workdir / "bad.yaml").write_text("id: bad\nname: Bad: framework\n", encoding="utf-8")
     r = run("lint", "bad.yaml")
     assert r.exit_code == 1
-    assert r.stdout.splitlines() == ["bad.yaml:2: F001 mapping values are not allowed here", "1 problem in 1 file."]
+    assert r.stdout.splitlines() == [
+        "bad.yaml:2: F001 YAML syntax: column 10: a ':' followed by a space inside a value: put the value in quotes, "
+        "or check this line's indentation", "1 problem in 1 file."]
 
 
 def test_lint_unknown_item_names_file_line_and_code(workdir: Path) -> None:

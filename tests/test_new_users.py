@@ -16,14 +16,21 @@ from typing import Any
 
 import openpyxl
 import pytest
+from openpyxl.workbook.defined_name import DefinedName
 from typer.testing import CliRunner
 
 from carekpi.cli import app
+from carekpi.framework.discovery import bundled_dir
+from carekpi.framework.lint import lint_text
 from carekpi.framework.model import FieldType, Framework, ItemField
+from carekpi.framework.schema import MODELINE, schema_text
 from carekpi.validation.validate import validate_file
 from carekpi.workbook.coerce import coerce
+from carekpi.workbook.template import template_bytes
 from conftest import SURREY_CLEAN, TODAY
+from mini_framework import mini_framework
 
+ROOT = Path(__file__).resolve().parents[1]
 DAY = TODAY.isoformat()
 
 
@@ -306,3 +313,244 @@ def test_piped_the_score_table_is_the_full_table(monkeypatch: pytest.MonkeyPatch
     assert [c.strip() for c in header.strip("┃").split("┃")] == [
         "Provider", "Period", "KPI", "Num/Den", "Value", "Target", "Band", "Reason"]
     assert max(len(line) for line in out.splitlines()) == 150
+
+
+# === the data team ==================================================================================================
+
+
+@pytest.fixture
+def council(workdir: Path) -> Path:
+    """A council's own frameworks folder (not ./frameworks) with the framework wessex."""
+    folder = workdir / "myframeworks"
+    folder.mkdir()
+    (folder / "wessex.yaml").write_text(mini_framework().replace("id: mini", "id: wessex"), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def wessex_return(council: Path, workdir: Path) -> str:
+    from carekpi.framework.loader import load_framework
+    from carekpi.workbook.fill import fill_workbook
+
+    fw = load_framework(council / "wessex.yaml")
+    values = {"provider_name": "W Care", "cqc_location_id": "1-000000009", "reporting_period": date(2026, 3, 1),
+              "contact_name": "A", "contact_email": "a@b.example", "calls_total": 100, "calls_late": 3}
+    (workdir / "wessex-march.xlsx").write_bytes(fill_workbook(template_bytes(fw), values))
+    return "wessex-march.xlsx"
+
+
+@pytest.mark.parametrize("args", [
+    ["template", "-f", "wessex", "-o", "w.xlsx"],
+    ["frameworks"],
+    ["frameworks", "show", "wessex"],
+    ["lint"],
+    ["diff", "wessex", "wessex"],
+    ["score", "-f", "wessex", "WESSEX_RETURN"],
+    ["report", "-f", "wessex", "WESSEX_RETURN", "-o", "market.xlsx"],
+    ["validate", "WESSEX_RETURN"],
+], ids=lambda a: " ".join(a[:2]))
+def test_frameworks_dir_is_accepted_after_every_command_that_loads_a_framework(
+        args: list[str], council: Path, wessex_return: str) -> None:
+    args = [wessex_return if a == "WESSEX_RETURN" else a for a in args]
+    for where in ("after", "before"):
+        full = [*args, "--frameworks-dir", "myframeworks"] if where == "after" else \
+            ["--frameworks-dir", "myframeworks", *args]
+        r = run(*full, "--today", DAY) if args[0] in ("score", "validate", "report") else run(*full)
+        assert r.exit_code == 0, (where, r.stdout, r.stderr)
+        assert "wessex" in r.stdout + r.stderr or args[0] == "lint"
+    r = run(*([*args, "--today", DAY] if args[0] in ("score", "validate", "report") else args),
+            env={"CAREKPI_FRAMEWORKS_DIR": "myframeworks"})
+    assert r.exit_code == 0, r.stderr
+
+
+def test_sample_accepts_frameworks_dir_after_the_command(council: Path) -> None:
+    r = run("sample", "-f", "wessex", "-o", "out", "--frameworks-dir", "myframeworks")
+    assert "unknown framework" not in r.stderr
+
+
+def test_lint_with_no_path_lints_the_folder_named(council: Path) -> None:
+    r = run("lint", "--frameworks-dir", "myframeworks")
+    assert (r.exit_code, r.stdout) == (0, "1 framework file checked: no problems.\n")
+
+
+def test_every_command_finds_frameworks_in_the_current_folder(workdir: Path) -> None:
+    (workdir / "frameworks").mkdir()
+    (workdir / "frameworks" / "wessex.yaml").write_text(mini_framework().replace("id: mini", "id: wessex"),
+                                                        encoding="utf-8")
+    r = run("frameworks")
+    assert r.stdout.splitlines()[1].split()[:3] == ["wessex", "1", "local"]
+    assert run("template", "-f", "wessex").exit_code == 0
+    assert (workdir / "wessex-monthly-return.xlsx").is_file()
+    assert run("frameworks", "show", "wessex").stdout.startswith("wessex: Mini framework\n")
+    assert run("lint").stdout == "1 framework file checked: no problems.\n"
+
+
+def test_an_unknown_framework_names_the_folders_searched_and_the_ids_found(council: Path) -> None:
+    r = run("template", "-f", "wesex", "--frameworks-dir", "myframeworks", "--frameworks-dir", "nowhere")
+    assert r.exit_code == 2
+    assert r.stderr == (
+        "carekpi: error: unknown framework 'wesex' (known: bcp, cheshire-east-awc, cheshire-east-dpss, dorset, "
+        "surrey, wessex). Folders searched, in order: myframeworks (--frameworks-dir); nowhere (--frameworks-dir, "
+        f"no such folder); {bundled_dir()} (bundled with carekpi)\n")
+
+
+MINI = mini_framework()
+
+
+def _problems(text: str) -> list[str]:
+    return [f"{p.line}: {p.code} {p.message}" for p in lint_text(text, "x.yaml").problems]
+
+
+def test_an_unknown_key_is_named_with_the_key_meant() -> None:
+    text = MINI.replace("            label: Late calls\n", "            label: Late calls\n            defintion: x\n")
+    assert _problems(text) == ["23: F002 unknown key 'defintion' in item 'calls_late' - did you mean 'definition'?"]
+
+
+def test_unquoted_yes_and_no_are_explained() -> None:
+    text = MINI.replace("kpis:\n", "kpis:\n  - id: policy\n    label: Policy\n    return: monthly\n    kind: rating\n"
+                                   "    value: calls_total\n    bands: {scheme: mapping, map: {Yes: green, No: red}}\n")
+    line = text.splitlines().index("    bands: {scheme: mapping, map: {Yes: green, No: red}}") + 1
+    assert _problems(text) == [
+        f"{line}: F002 the answer Yes in KPI 'policy' is read by YAML as true, not as text: YAML reads unquoted Yes, "
+        "No, On, Off, True and False as true or false; write it in quotes, \"Yes\"",
+        f"{line}: F002 the answer No in KPI 'policy' is read by YAML as false, not as text: YAML reads unquoted Yes, "
+        "No, On, Off, True and False as true or false; write it in quotes, \"No\"",
+    ]
+
+
+def test_a_version_read_as_a_number_is_explained() -> None:
+    assert _problems(MINI.replace('version: "1"', "version: 2021.10")) == [
+        "6: F002 version: YAML reads 2021.10 as a number (2021.1), not text: write it in quotes, \"2021.10\""]
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    (("    label: Monthly return", "    label: Monthly: return"),
+     "10: F001 YAML syntax: column 19: a ':' followed by a space inside a value: put the value in quotes, or check "
+     "this line's indentation"),
+    (("        sheet: Calls", "       sheet: Calls"),
+     "16: F001 YAML syntax: column 8: this line's indentation does not match the lines above it: keys at one level "
+     "must line up exactly"),
+    (("            label: Late calls", "\tlabel: Late calls"),
+     "22: F001 YAML syntax: column 1: a tab character: YAML indents with spaces only"),
+    (("            label: Late calls", "            label: 'Late calls"),
+     "22: F001 YAML syntax: column 20: a quoted value is never closed: its closing quote is missing"),
+])
+def test_a_yaml_syntax_error_says_where_and_what(edit: tuple[str, str], expected: str) -> None:
+    assert _problems(MINI.replace(*edit)) == [expected]
+
+
+def test_a_date_that_is_no_date_is_a_problem_with_its_line_not_a_crash(workdir: Path) -> None:
+    text = MINI.replace("effective_from: 2024-04-01", "effective_from: 2024-13-01")
+    assert _problems(text) == [
+        "7: F001 YAML syntax: column 17: '2024-13-01' is not a date: write it as YYYY-MM-DD, or in quotes if it is text"]
+    (workdir / "x.yaml").write_text(text, encoding="utf-8")
+    assert run("lint", "x.yaml").exit_code == 1
+
+
+def test_a_missing_list_of_returns_is_one_problem() -> None:
+    text = MINI[: MINI.index("returns:")] + MINI[MINI.index("kpis:"):]
+    assert _problems(text) == ["1: F002 missing key 'returns' at the top level"]
+
+
+def test_lint_reports_every_stage_in_one_run() -> None:
+    text = MINI.replace("          - id: calls_late\n", "          - id: calls_late\n            label: Late\n"
+                        "            type: count\n          - id: calls_late\n            label: Late again\n"
+                        "            type: count\n          - id: kpi1\n")
+    assert _problems(text) == [
+        "24: F003 duplicate item id 'calls_late'",
+        "27: F004 item id 'kpi1' reads as a cell reference in Excel (column letters then a row number)",
+    ]
+
+
+def test_an_id_the_schema_refuses_is_not_also_an_unknown_item() -> None:
+    text = MINI.replace("calls_late", "kpi1")
+    assert _problems(text) == [
+        "21: F004 item id 'kpi1' reads as a cell reference in Excel (column letters then a row number)"]
+
+
+def test_a_duplicate_return_type_is_not_followed_by_unknown_items() -> None:
+    second = ("  - id: monthly\n    label: Second\n    cadence: monthly\n    deadline: {rule: day_of_following_month, "
+              "day: 7}\n    sections:\n      - id: other\n        label: Other\n        sheet: Other\n        fields:\n"
+              "          - id: other_total\n            label: Other\n            type: count\nkpis:\n")
+    assert _problems(MINI.replace("kpis:\n", second)) == ["24: F003 duplicate return type id 'monthly'"]
+
+
+def test_an_item_the_schema_refuses_is_not_also_an_unknown_item() -> None:
+    text = MINI.replace("            label: Late calls\n            type: count", "            label: Late calls\n"
+                                                                                 "            type: cnt")
+    assert _problems(text) == [
+        "23: F002 type 'cnt' in item 'calls_late' is not one of: count, integer, number, percentage, money, date, "
+        "yes_no, yes_no_partial, choice, text - did you mean 'count'?"]
+
+
+def test_template_check_names_the_old_and_new_name_and_the_exact_command(
+        surrey: Framework, workdir: Path) -> None:
+    (workdir / "templates").mkdir()
+    path = workdir / "templates" / "surrey monthly.xlsx"
+    path.write_bytes(template_bytes(surrey))
+    wb = openpyxl.load_workbook(path)
+    ref = wb.defined_names["calls_late"].attr_text
+    del wb.defined_names["calls_late"]
+    wb.defined_names["late_calls"] = DefinedName("late_calls", attr_text=ref)  # the old name, in an old template
+    wb.save(path)
+    r = run("template", "--check", "templates/surrey monthly.xlsx")
+    assert r.exit_code == 1
+    assert ("defined name renamed from 'late_calls' (in this workbook) to 'calls_late' (in the template generated "
+            "now), at 'KPI 1-3'!$C$9") in r.stdout
+    assert r.stdout.splitlines()[-1] == ("Regenerate it with: carekpi template --framework surrey -o "
+                                         "'templates/surrey monthly.xlsx' (then commit or circulate the new file).")
+
+
+def test_template_check_command_names_the_return_type_and_frameworks_dir(council: Path, workdir: Path) -> None:
+    from carekpi.framework.discovery import find_framework
+    from carekpi.workbook.drift import regenerate_command
+
+    fw = find_framework("cheshire-east-awc")
+    assert regenerate_command(fw, "cheshire-east-awc", "quarterly", "t/q.xlsx", [Path("myframeworks")]) == (
+        "carekpi template --framework cheshire-east-awc --return quarterly --frameworks-dir myframeworks -o t/q.xlsx")
+
+
+def test_the_wheel_ships_the_schema_where_the_bundled_modeline_points() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    included = config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    installed_frameworks = Path(included["frameworks"])
+    target = MODELINE.split("$schema=")[1]
+    installed_schema = (Path("/") / installed_frameworks / target).resolve().relative_to("/")
+    sources = {Path(dst): src for src, dst in included.items()}
+    assert installed_schema in sources, f"{installed_schema} is not in the wheel"
+    assert (ROOT / sources[installed_schema]).read_text(encoding="utf-8") == schema_text()
+    assert "schema" in config["tool"]["hatch"]["build"]["targets"]["sdist"]["include"]
+
+
+def test_a_council_repository_gets_its_schema_and_a_framework_to_start_from(workdir: Path) -> None:
+    (workdir / "frameworks").mkdir()
+    r = run("schema", "-o", "schema/framework.schema.json")
+    assert r.exit_code == 0
+    assert (workdir / "schema" / "framework.schema.json").read_text(encoding="utf-8") == schema_text()
+    r = run("frameworks", "show", "surrey", "--format", "yaml", "-o", "frameworks/surrey.yaml")
+    assert r.exit_code == 0
+    copied = (workdir / "frameworks" / "surrey.yaml").read_text(encoding="utf-8")
+    assert copied == (bundled_dir() / "surrey.yaml").read_text(encoding="utf-8")
+    modeline = copied.splitlines()[0]
+    assert modeline == MODELINE
+    assert (workdir / "frameworks" / modeline.split("$schema=")[1]).resolve().is_file()
+
+
+def test_diff_warns_of_a_new_version_with_the_old_effective_date(workdir: Path) -> None:
+    (workdir / "old.yaml").write_text(mini_framework(version="2021.10", effective_from="2021-10-01"), encoding="utf-8")
+    (workdir / "new.yaml").write_text(mini_framework(version="2027.04", effective_from="2021-10-01")
+                                      .replace("green: 95", "green: 96"), encoding="utf-8")
+    r = run("diff", "old.yaml", "new.yaml")
+    assert r.stdout.splitlines()[:3] == [
+        "Mini framework",
+        "Framework mini, version 2021.10 -> 2027.04, effective 2021-10-01",
+        "Warning: the version changed (2021.10 -> 2027.04) but effective_from is still 2021-10-01: returns for every "
+        "period since then would be validated against version 2027.04; set effective_from to the date version 2027.04 "
+        "applies from (and keep version 2021.10 in the versions/ folder).",
+    ]
+    doc = json.loads(run("diff", "old.yaml", "new.yaml", "--format", "json").stdout)
+    assert len(doc["warnings"]) == 1
+    assert "> **Warning:** the version changed" in run("diff", "old.yaml", "new.yaml", "--format", "markdown").stdout
+    (workdir / "next.yaml").write_text(mini_framework(version="2027.04", effective_from="2027-04-01"), encoding="utf-8")
+    assert "Warning" not in run("diff", "old.yaml", "next.yaml").stdout

@@ -13,6 +13,7 @@ from carekpi.cli.common import (
     emit,
     err,
     format_option,
+    frameworks_dir_option,
     handled,
     parse_today,
     rendered,
@@ -31,6 +32,7 @@ def validate(
                                  help="List everything a finding stands for (each item of a workbook that is "
                                       "not a return)."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to a file."),
+    frameworks_dir: list[Path] = frameworks_dir_option(),
     today: str | None = typer.Option(None, "--today", hidden=True, help="Pretend today is this date (testing)."),
 ) -> None:
     """Check a return before sending it (provider) or before accepting it (council). Folders are
@@ -46,7 +48,7 @@ def validate(
         from carekpi.validation.validate import validate_file
 
         day = parse_today(today)
-        dirs = state.frameworks_dirs
+        dirs = state.dirs(frameworks_dir)
         if framework is not None:
             from carekpi.framework.discovery import find_framework
 
