@@ -434,7 +434,7 @@ class TemplateCheck:
             out["error"] = self.error
         else:
             out["drift"] = bool(self.drifts)
-            if self.regenerate:
+            if self.regenerate and self.drifts:
                 out["regenerate"] = self.regenerate
             out["drifts"] = [{"kind": d.kind, "location": d.location, "expected": d.expected, "found": d.found,
                               "message": d.message} for d in self.drifts]
