@@ -262,26 +262,48 @@ def test_validate_csv_of_a_batch_has_provider_and_period(returns_folder: str) ->
 
 
 def test_score_counts_mean_the_same_in_text_and_json(returns_folder: str) -> None:
-    text = run("score", returns_folder, "-f", "surrey", "--today", DAY)
+    text = run("score", returns_folder, "-f", "surrey", "--today", DAY, "--by-return")
     assert text.exit_code == 1
     assert "3 returns scored, 1 unreadable:" in text.stdout
-    doc = json.loads(run("score", returns_folder, "-f", "surrey", "--today", DAY, "--format", "json").stdout)
+    doc = json.loads(run("score", returns_folder, "-f", "surrey", "--today", DAY, "--by-return",
+                         "--format", "json").stdout)
     summary = doc["summary"]
     assert (summary["files"], summary["returns"], summary["unreadable"]) == (4, 3, 1)
     assert summary["files"] == len(doc["returns"])
     assert summary["returns"] == sum(1 for r in doc["returns"] if "unreadable" not in r)
-    rows = list(csv.DictReader(io.StringIO(run("score", returns_folder, "-f", "surrey", "--today", DAY,
+    rows = list(csv.DictReader(io.StringIO(run("score", returns_folder, "-f", "surrey", "--today", DAY, "--by-return",
                                                 "--format", "csv").stdout)))
     assert len({row["file"] for row in rows if row["return_valid"] != "unreadable"}) == summary["returns"]
     assert sum(1 for row in rows if row["return_valid"] == "unreadable") == summary["unreadable"]
+    # the market view counts the same unreadable files
+    market = json.loads(run("score", returns_folder, "-f", "surrey", "--today", DAY, "--format", "json").stdout)
+    assert market["summary"]["returns"]["unreadable"] == summary["unreadable"]
+
+
+ERRORS = ["Returns with errors (a KPI using a figure in error is not banded; carekpi validate FILE explains each):",
+          "  Oakridge Care, 2026-03 (march/late/oakridge.xlsx): V201 restarts_taken (KPI 1-3!C22)"]
 
 
 def test_score_names_each_return_s_errors_below_the_table(returns_folder: str) -> None:
-    r = run("score", returns_folder, "-f", "surrey", "--today", DAY)
-    lines = r.stdout.splitlines()
-    start = lines.index("Returns with errors (a KPI using a figure in error is not banded; carekpi validate FILE "
-                        "explains each):")
-    assert lines[start + 1:] == ["  Oakridge Care, 2026-03 (march/late/oakridge.xlsx): V201 restarts_taken (KPI 1-3!C22)"]
+    lines = run("score", returns_folder, "-f", "surrey", "--today", DAY, "--by-return").stdout.splitlines()
+    start = lines.index(ERRORS[0])
+    assert lines[start:] == ERRORS
+    # the market table says "received, 1 error"; below its summary, which error it is
+    lines = run("score", returns_folder, "-f", "surrey", "--today", DAY).stdout.splitlines()
+    start = lines.index(ERRORS[0])
+    assert lines[start:start + 2] == ERRORS
+    assert lines[start + 2] == "Unreadable:"
+
+
+def test_text_is_fitted_to_a_terminal_and_full_width_piped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from carekpi.cli.common import terminal_width
+    from carekpi.render.registry import FULL_WIDTH
+
+    monkeypatch.setenv("COLUMNS", "90")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert terminal_width() == 90
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
+    assert terminal_width() == FULL_WIDTH == 150
 
 
 def _score_text(monkeypatch: pytest.MonkeyPatch, tty: bool, columns: int) -> str:
@@ -290,7 +312,7 @@ def _score_text(monkeypatch: pytest.MonkeyPatch, tty: bool, columns: int) -> str
 
     monkeypatch.setenv("COLUMNS", str(columns))
     monkeypatch.setattr(sys.stdout, "isatty", lambda: tty)
-    report = score_paths("surrey", [], today=TODAY)
+    report = score_paths("surrey", [], today=TODAY).scores
     out = rendered("text", "score", report)
     assert isinstance(out, str)
     return re.sub(r"\x1b\[[0-9;]*m", "", out)
@@ -357,7 +379,7 @@ def test_frameworks_dir_is_accepted_after_every_command_that_loads_a_framework(
             ["--frameworks-dir", "myframeworks", *args]
         r = run(*full, "--today", DAY) if args[0] in ("score", "validate", "report") else run(*full)
         assert r.exit_code == 0, (where, r.stdout, r.stderr)
-        assert "wessex" in r.stdout + r.stderr or args[0] == "lint"
+        assert "wessex" in r.stdout + r.stderr or args[0] in ("lint", "report")
     r = run(*([*args, "--today", DAY] if args[0] in ("score", "validate", "report") else args),
             env={"CAREKPI_FRAMEWORKS_DIR": "myframeworks"})
     assert r.exit_code == 0, r.stderr

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from carekpi.render.registry import RenderOptions, plural, renders
 
 if TYPE_CHECKING:
     from carekpi.framework.lint import LintResult
-    from carekpi.scoring.results import ScoreReport
+    from carekpi.scoring.results import ReturnScore, ScoreReport
     from carekpi.validation.findings import Finding, ValidationReport, ValidationTotals
 
 BAND_STYLE = {"green": "bold green", "amber": "bold yellow", "red": "bold red", "na": "dim"}
@@ -148,19 +149,25 @@ def score(report: ScoreReport, options: RenderOptions) -> str:
     # lines below the table are left to the terminal to wrap (a file keeps each on one line)
     console.print(f"{plural(report.scored, 'return')} scored, {report.unreadable} unreadable: "
                   f"{c['green']} green, {c['amber']} amber, {c['red']} red, {c['na']} n/a.", soft_wrap=True)
-    with_errors = [r for r in report.returns if not r.unreadable and r.error_findings]
-    if with_errors:
-        console.print("Returns with errors (a KPI using a figure in error is not banded; carekpi validate FILE "
-                      "explains each):", soft_wrap=True)
-        for r in with_errors:
-            console.print(terminal_safe(f"  {r.provider or r.file}, {r.period or 'period unknown'} ({r.file}): "
-                                        f"{_errors_text(r.error_findings, r.errors)}"), soft_wrap=True)
+    for line in error_lines(report.returns):
+        console.print(terminal_safe(line), soft_wrap=True)
     for r in report.returns:
         for k in r.kpis:
             if k.critical_failure:
                 console.print(Text(f"CRITICAL PERFORMANCE FAILURE: {r.provider or r.file} {r.period or ''}: "
                                    f"{k.ref or ''} {k.label}: {k.reason}", style="bold red"))
     return buf.getvalue()
+
+
+def error_lines(returns: Iterable[ReturnScore]) -> list[str]:
+    """The lines below a score table naming each return with errors: who, period and file, then
+    each error's code, item and cell (what "[2 errors]" in a table is); none without errors."""
+    lines = [f"  {r.provider or r.file}, {r.period or 'period unknown'} ({r.file}): "
+             f"{_errors_text(r.error_findings, r.errors)}" for r in returns if not r.unreadable and r.error_findings]
+    if not lines:
+        return []
+    return ["Returns with errors (a KPI using a figure in error is not banded; carekpi validate FILE explains each):",
+            *lines]
 
 
 def _errors_text(findings: tuple[Finding, ...], total: int) -> str:
