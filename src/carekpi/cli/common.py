@@ -12,6 +12,7 @@ neither openpyxl nor pydantic.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ import typer
 from carekpi.base.atomic import atomic_write_bytes
 from carekpi.base.errors import CarekpiError, FrameworkError, UsageError
 from carekpi.base.version import __version__
-from carekpi.render.registry import RenderOptions, formats_for, render
+from carekpi.render.registry import FULL_WIDTH, RenderOptions, formats_for, render
 
 app = typer.Typer(
     name="carekpi",
@@ -43,12 +44,20 @@ frameworks_app = typer.Typer(
 app.add_typer(frameworks_app, name="frameworks")
 
 
+FRAMEWORKS_DIR_HELP = ("A folder of your own framework YAML files, searched first (then CAREKPI_FRAMEWORKS_DIR, "
+                       "./frameworks and the bundled frameworks). Repeatable.")
+
+
 class _State:
     """Options of the top-level command, read by the subcommands."""
 
     def __init__(self) -> None:
         self.debug = False
         self.frameworks_dirs: list[Path] = []
+
+    def dirs(self, more: list[Path] | None = None) -> list[Path]:
+        """The ``--frameworks-dir`` folders: those given before the command, then those after it."""
+        return [*self.frameworks_dirs, *(more or [])]
 
 
 state = _State()
@@ -78,6 +87,12 @@ def progress_bar(fmt: str, label: str) -> Iterator[Callable[[int, int], None] | 
             bar.refresh()
 
         yield update
+
+
+def frameworks_dir_option() -> Any:
+    """``--frameworks-dir`` on a command that loads frameworks (the same option is accepted
+    before the command; both are searched, in the order given)."""
+    return typer.Option([], "--frameworks-dir", help=FRAMEWORKS_DIR_HELP, show_default=False)
 
 
 def err(msg: str) -> None:
@@ -125,7 +140,7 @@ def main_options(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
     frameworks_dir: list[Path] = typer.Option(
         [], "--frameworks-dir", envvar="CAREKPI_FRAMEWORKS_DIR",
-        help="A folder of your own framework YAML files (searched before the bundled ones). Repeatable.",
+        help=f"{FRAMEWORKS_DIR_HELP} Also accepted after the command.",
     ),
 ) -> None:
     """carekpi: frameworks as data, Excel templates, validation and KPI scoring.
@@ -149,9 +164,19 @@ def format_option(result: str, what: str = "Output format") -> Any:
     return typer.Option("text", "--format", help=f"{what}: {' | '.join(choices)}.", callback=check)
 
 
-def rendered(fmt: str, result: str, value: Any) -> str | bytes:
-    """``value`` in format ``fmt``; text is coloured on a terminal."""
-    return render(fmt, result, value, RenderOptions(color=sys.stdout.isatty()) if fmt == "text" else None)
+def rendered(fmt: str, result: str, value: Any, *, verbose: bool = False) -> str | bytes:
+    """``value`` in format ``fmt``; text is coloured and fitted to the width of a terminal."""
+    if fmt != "text":
+        return render(fmt, result, value, RenderOptions(verbose=verbose))
+    return render(fmt, result, value, RenderOptions(color=sys.stdout.isatty(), width=terminal_width(), verbose=verbose))
+
+
+def terminal_width() -> int:
+    """The width text output is fitted to: the terminal's when standard output is one (at least
+    60 columns), else :data:`~carekpi.render.registry.FULL_WIDTH` (the full tables)."""
+    if not sys.stdout.isatty():
+        return FULL_WIDTH
+    return max(60, shutil.get_terminal_size((FULL_WIDTH, 24)).columns)
 
 
 def writable(output: Path, inputs: list[Path] | None = None) -> None:

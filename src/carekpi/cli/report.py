@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from carekpi.base.errors import UsageError
-from carekpi.cli.common import app, emit, err, handled, parse_today, progress_bar, state
+from carekpi.cli.common import app, emit, err, frameworks_dir_option, handled, parse_today, progress_bar, state
 from carekpi.render.registry import RenderOptions, render
 
 
@@ -27,6 +27,7 @@ def report(
     contract: Path | None = typer.Option(None, "--contract", help="Contract settings YAML (trajectory dates)."),
     sort: str = typer.Option("worst", "--sort", help="Order of the overview: worst (most Red first) or provider."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes reading returns."),
+    frameworks_dir: list[Path] = frameworks_dir_option(),
     today: str | None = typer.Option(None, "--today", hidden=True, help="Pretend today is this date (testing)."),
 ) -> None:
     """Write the officer's workbook: an overview of the period, a sheet and charts per KPI, trends,
@@ -44,7 +45,7 @@ def report(
             raise UsageError(f"{output}: the report is an Excel workbook: name it .xlsx")
         with progress_bar("xlsx", "Reading returns") as progress:
             market = score_paths(
-                framework, list(paths or []), frameworks_dirs=state.frameworks_dirs, return_id=return_type,
+                framework, list(paths or []), frameworks_dirs=state.dirs(frameworks_dir), return_id=return_type,
                 commissioner_data=commissioner_data, contract=contract, providers=providers, register=register,
                 period=period, today=parse_today(today), notice=err, jobs=jobs, progress=progress,
             )

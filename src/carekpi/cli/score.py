@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import typer
 
 from carekpi.base.errors import UsageError
-from carekpi.cli.common import app, emit, err, format_option, handled, parse_today, progress_bar, state
+from carekpi.cli.common import (
+    app,
+    emit,
+    err,
+    format_option,
+    frameworks_dir_option,
+    handled,
+    parse_today,
+    progress_bar,
+    state,
+    terminal_width,
+)
 from carekpi.render.registry import RenderOptions, is_binary, render
 
 
@@ -36,6 +46,7 @@ def score(
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1,
                                     help="Worker processes reading returns (default: one per core; 1 reads them one "
                                          "by one, for debugging)."),
+    frameworks_dir: list[Path] = frameworks_dir_option(),
     today: str | None = typer.Option(None, "--today", hidden=True, help="Pretend today is this date (testing)."),
 ) -> None:
     """Compute KPI values and Green / Amber / Red bands for a market of returns: who sent what and
@@ -51,25 +62,16 @@ def score(
             raise UsageError(f"--sort {sort!r}: choose worst or provider")
         with progress_bar(fmt, "Reading returns") as progress:
             report = score_paths(
-                framework, list(paths or []), frameworks_dirs=state.frameworks_dirs, return_id=return_type,
+                framework, list(paths or []), frameworks_dirs=state.dirs(frameworks_dir), return_id=return_type,
                 commissioner_data=commissioner_data, contract=contract, providers=providers, register=register,
                 period=period, today=parse_today(today), notice=err, jobs=jobs, progress=progress,
             )
         result, value = ("score", report.scores) if by_return else ("market", report)
         if is_binary(fmt, result) and output is None:
             raise UsageError(f"--format {fmt} needs -o/--output FILE.{fmt}")
-        options = RenderOptions(color=fmt == "text" and sys.stdout.isatty(), width=_width(), sort=sort)
+        options = RenderOptions(color=fmt == "text" and sys.stdout.isatty(), width=terminal_width(), sort=sort)
         emit(render(fmt, result, value, options), output, [Path(r.file) for r in report.scores.returns])
         if report.scores.unreadable:
             code = 1
     raise typer.Exit(code)
 
-
-def _width() -> int:
-    """The terminal's width when writing to one; the full table (150 columns) otherwise."""
-    if sys.stdout.isatty():
-        try:
-            return max(60, os.get_terminal_size(sys.stdout.fileno()).columns)
-        except OSError:
-            pass
-    return 150

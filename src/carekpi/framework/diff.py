@@ -163,13 +163,32 @@ class FrameworkDiff:
     def in_category(self, category: str) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.category == category)
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What looks wrong about the new version as a version: a new version string whose
+        ``effective_from`` is unchanged, or earlier than the old version's."""
+        o, n = self.old, self.new
+        if o.id != n.id or o.version == n.version:
+            return ()
+        if n.effective_from == o.effective_from:
+            return (f"the version changed ({o.version} -> {n.version}) but effective_from is still "
+                    f"{n.effective_from.isoformat()}: returns for every period since then would be validated against "
+                    f"version {n.version}; set effective_from to the date version {n.version} applies from (and keep "
+                    f"version {o.version} in the versions/ folder)",)
+        if n.effective_from < o.effective_from:
+            return (f"version {n.version} takes effect on {n.effective_from.isoformat()}, before version {o.version} "
+                    f"did ({o.effective_from.isoformat()}): is effective_from right?",)
+        return ()
+
     def __bool__(self) -> bool:
         return bool(self.changes)
 
     def to_dict(self) -> dict[str, Any]:
         """The diff as plain data, changes sorted by path then kind."""
         changes = sorted(self.changes, key=lambda c: (c.path, c.kind, c.message))
+        warnings = {"warnings": list(self.warnings)} if self.warnings else {}
         return {
+            **warnings,
             "old": self.old.to_dict(),
             "new": self.new.to_dict(),
             "summary": {

@@ -34,17 +34,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
-from carekpi.base.errors import FrameworkError, FrameworkProblem, UsageError
+from carekpi.base.errors import FrameworkProblem, UsageError
 from carekpi.framework.bands import SCHEMES
 from carekpi.framework.cover import service_item_id
-from carekpi.framework.discovery import bundled_dir
-from carekpi.framework.loader import LOADER_CODES, load_framework_text
+from carekpi.framework.discovery import bundled_dir, search_dirs
+from carekpi.framework.loader import LOADER_CODES, check_framework_text
 from carekpi.framework.model import Framework, excel_name_problem
 from carekpi.framework.versions import VERSIONS_DIR, folder_files
-from carekpi.framework.yamlsrc import LineMap, load_yaml
+from carekpi.framework.yamlsrc import LineMap
 
 #: the settings ``contract_defaults`` (and a ``--contract`` file) may hold
 CONTRACT_SETTINGS = ("provider_name", "contract_start", "trajectory_end")
@@ -65,10 +62,12 @@ _Add = Callable[[str, tuple[Any, ...], str], None]
 
 
 def framework_paths(paths: list[Path], extra_dirs: list[Path] | None = None) -> list[Path]:
-    """Files named, and the framework files of folders named (with their ``versions/``)."""
+    """Files named, and the framework files of folders named (with their ``versions/``). With
+    none named: the local folders every command searches (``--frameworks-dir``,
+    ``CAREKPI_FRAMEWORKS_DIR``, ``./frameworks``), else the bundled frameworks."""
     if not paths:
-        local = Path("frameworks")
-        paths = [local] if local.is_dir() else [*(extra_dirs or []), bundled_dir()]
+        local = [d.path for d in search_dirs(extra_dirs) if d.origin == "local" and d.path.is_dir()]
+        paths = local or [bundled_dir()]
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
@@ -93,16 +92,12 @@ def _line(lines: LineMap | None, path: tuple[Any, ...]) -> int | None:
 
 
 def lint_text(text: str, file: str = "<string>") -> LintedFile:
-    """Lint one framework's text: the loader's problems, then the lint-only checks."""
-    problems: list[FrameworkProblem] = []
-    try:
-        load_framework_text(text, file)
-    except FrameworkError as exc:
-        problems += exc.problems
-    try:
-        data, lines = load_yaml(text)
-        fw = Framework.model_validate(data)
-    except (yaml.YAMLError, ValidationError, ValueError, TypeError):
+    """Lint one framework's text: the loader's problems of every stage, then the lint-only
+    checks (on what the schema accepted, when it refused part of the file)."""
+    checked = check_framework_text(text, file)
+    problems = list(checked.problems)
+    fw, lines = checked.framework, checked.lines
+    if fw is None or lines is None:
         return LintedFile(file, problems)  # the loader has said why
     problems += _lint_checks(fw, lines, file)
     return LintedFile(file, sorted(problems, key=lambda p: p.line or 0), fw, lines)

@@ -17,7 +17,8 @@ SCORE_COLUMNS = [
     "file", "provider", "cqc_location_id", "period", "return_valid", "kpi", "ref", "label", "numerator",
     "denominator", "value", "display", "target", "band", "reason", "critical", "critical_failure", "consequences",
 ]
-FINDING_COLUMNS = ["file", "code", "severity", "field", "sheet", "cell", "message"]
+FINDING_COLUMNS = ["file", "provider", "cqc_location_id", "period", "code", "severity", "field", "sheet", "cell",
+                   "message"]
 
 
 def consequences_text(k: KpiResult) -> str:
@@ -48,10 +49,11 @@ def write_rows(rows: list[list[Any]]) -> str:
 def validation(reports: list[ValidationReport], options: RenderOptions) -> str:
     rows: list[list[Any]] = [FINDING_COLUMNS]
     for rep in reports:
+        who = [rep.file, rep.provider, rep.cqc_location_id, rep.period]
         if rep.unreadable:
-            rows.append([rep.file, "unreadable", "error", "", "", "", rep.unreadable])
+            rows.append([*who, "unreadable", "error", "", "", "", rep.unreadable])
         for f in rep.sorted_findings():
-            rows.append([rep.file, f.code, f.severity, f.field, f.sheet, f.cell, f.message])
+            rows.append([*who, f.code, f.severity, f.field, f.sheet, f.cell, f.message])
     return write_rows(rows)
 
 

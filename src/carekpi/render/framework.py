@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from carekpi.base.errors import UsageError
 from carekpi.render.registry import RenderOptions, renders
 
 if TYPE_CHECKING:
@@ -108,3 +110,15 @@ def show_json(fw: Framework, options: RenderOptions) -> str:
             "bands": json.loads(k.bands.model_dump_json(exclude_none=True)), "critical": k.critical, "tags": k.tags,
         })
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+@renders("yaml", "framework")
+def show_yaml(fw: Framework, options: RenderOptions) -> str:
+    """The framework file as written (comments, notes and the schema modeline kept): the
+    starting point for a framework of your own."""
+    if fw.path is None or not Path(fw.path).is_file():
+        raise UsageError(f"framework {fw.id} was not loaded from a file")
+    try:
+        return Path(fw.path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {fw.path}: {exc}") from None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from carekpi.render.csv import consequences_text, write_rows
 from carekpi.render.json import dumps
 from carekpi.render.registry import RenderOptions, plural, renders
-from carekpi.render.text import BAND_STYLE, BAND_TEXT, terminal_safe
+from carekpi.render.text import BAND_STYLE, BAND_TEXT, error_lines, terminal_safe
 
 if TYPE_CHECKING:
     from carekpi.market.report import MarketReport, ProviderRow
@@ -139,6 +139,8 @@ def _summary_text(report: MarketReport, console: Any) -> None:
             console.print(f"  Q201 warning {terminal_safe(who)}, {period}: {len(figures)} figure"
                           f"{'s' if len(figures) > 1 else ''} moved by more than {float(share or 0) * 100:.0f}% since the "
                           "period before (please confirm or explain): " + terminal_safe("; ".join(figures)))
+    for line in error_lines(sc for sc in report.scores.returns if sc.period in keys):
+        console.print(terminal_safe(line), soft_wrap=True)
     if report.unreadable:
         console.print("Unreadable:")
         for path, why in report.unreadable:

@@ -29,13 +29,19 @@ from typing import Any
 
 from carekpi.base.errors import UsageError
 
+#: the width of text output that is not shown on a terminal (piped, or written with -o): the
+#: full score table
+FULL_WIDTH = 150
+
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """How the output will be shown: colours (a terminal) and width in characters."""
+    """How the output will be shown: colours (a terminal), width in characters (the terminal's,
+    else :data:`FULL_WIDTH`), and whether to list everything a finding stands for (verbose)."""
 
     color: bool = False
-    width: int = 150
+    width: int = FULL_WIDTH
+    verbose: bool = False
     #: the order of the market table: ``worst`` first, or by ``provider``
     sort: str = "worst"
 

@@ -76,7 +76,7 @@ def _score_summary(ws: Any, report: ScoreReport) -> None:
 
     top = sh.title(ws, f"KPI scores: {report.framework}")
     c = report.band_counts()
-    rows = [["Returns scored", len(report.returns) - report.unreadable], ["Unreadable files", report.unreadable],
+    rows = [["Returns scored", report.scored], ["Unreadable files", report.unreadable],
             ["Green", c["green"]], ["Amber", c["amber"]], ["Red", c["red"]], ["Not banded (n/a)", c["na"]]]
     sh.write_table(ws, [sh.Column("What", max_width=40), sh.Column("Number", "0")], rows, top=top, filters=False)
 

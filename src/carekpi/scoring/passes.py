@@ -106,9 +106,11 @@ def per_return_kpis(run: ScoringRun, scores: list[ReturnScore]) -> list[ReturnSc
             note = case_log_note(data.computed, data.compiled.kpi_inputs(kpi.id))
             results.append(res.noted(note) if note else res)
         counts = rep.counts
+        errors = tuple(f for f in rep.sorted_findings() if f.severity == Severity.error)
         out.append(ReturnScore(rep.file, run.fw.id, run.fw.version, data.rtype.id, data.provider_name,
                                data.cqc_location_id, data.period.key if data.period else None, rep.valid,
-                               counts["error"], counts["warning"], tuple(results), excluded=run.excluded.get(rep.file)))
+                               counts["error"], counts["warning"], tuple(results), excluded=run.excluded.get(rep.file),
+                               error_findings=errors))
     return out
 
 

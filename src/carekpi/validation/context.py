@@ -19,7 +19,7 @@ from carekpi.framework.compiled import CompiledReturn, compiled
 from carekpi.framework.expr import to_number
 from carekpi.framework.model import Framework, ItemField, ReturnType
 from carekpi.framework.periods import Period
-from carekpi.validation.findings import Finding
+from carekpi.validation.findings import Detail, Finding
 from carekpi.workbook.coerce import Coerced
 from carekpi.workbook.reader import RawCell, WorkbookContent
 
@@ -116,6 +116,9 @@ class CheckContext:
     coerced: dict[str, Coerced] = field(default_factory=dict)
     #: items found neither by name nor by label (V005, once the service types are known)
     not_found: list[ItemField] = field(default_factory=list)
+    #: set by a check that finds the rest pointless (the workbook is not a return at all):
+    #: the checks after it do not run
+    stopped: bool = False
 
     def __post_init__(self) -> None:
         self.data = ReturnData(self.fw, self.rtype, self.content.path)
@@ -125,7 +128,7 @@ class CheckContext:
         return compiled(self.fw, self.rtype.id)
 
     def add(self, code: Code, message: str, *, severity: Severity | None = None, item: str | None = None,
-            raw: RawCell | None = None, rule: str | None = None) -> None:
+            raw: RawCell | None = None, rule: str | None = None, details: tuple[Detail, ...] = ()) -> None:
         """Record a finding of ``code`` (at its default severity unless given)."""
         level = severity or code.severity
         assert level is not None, f"{code.code} needs a severity"
@@ -134,5 +137,5 @@ class CheckContext:
         self.findings.append(Finding(
             code=code.code, severity=level, message=message, field=item,
             sheet=raw.sheet if raw else None, cell=raw.coordinate if raw else None, rule=rule,
-            order=raw.order if raw else (-1, 0, 0),
+            order=raw.order if raw else (-1, 0, 0), details=details,
         ))

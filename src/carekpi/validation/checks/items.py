@@ -5,6 +5,7 @@ from __future__ import annotations
 from carekpi.base.enums import Severity
 from carekpi.validation.checks.base import Check
 from carekpi.validation.context import CheckContext, Code
+from carekpi.workbook.coerce import quoted
 
 V005 = Code("V005", "item not found in the workbook", Severity.error)
 V101 = Code("V101", "required value missing", Severity.error)
@@ -40,12 +41,17 @@ class ItemsCheck(Check):
                 continue
             d.values[item.id] = c.value
             if c.value is None and item.required and not any(n.severity == Severity.error for n in c.notes):
+                hint = none_hint(item.type.value)
                 if c.shown:
-                    hint = " (enter 0 if there were none)" if item.type.value in _NUMERIC else ""
-                    ctx.add(V101, f"{item.label}: {c.shown!r} is not an answer; a value is required{hint}",
+                    ctx.add(V101, f"{item.label}: {quoted(c.shown)} is not an answer; a value is required{hint}",
                             item=item.id)
                 else:
-                    ctx.add(V101, f"{item.label} is required", item=item.id)
+                    ctx.add(V101, f"{item.label} is required{hint}", item=item.id)
+
+
+def none_hint(field_type: str) -> str:
+    """How to report none, for a figure left blank (or answered '-', 'n/a')."""
+    return " (enter 0 if there were none)" if field_type in _NUMERIC else ""
 
 
 def _services(ctx: CheckContext, ids: list[str] | None) -> str:

@@ -29,6 +29,7 @@ from carekpi.framework.expr import to_number
 from carekpi.framework.model import Column, ItemField, RecordTable
 from carekpi.framework.periods import working_days_between
 from carekpi.validation.checks.base import Check
+from carekpi.validation.checks.items import none_hint
 from carekpi.validation.checks.values import COERCION_CODES
 from carekpi.validation.context import CheckContext, Code, ComputedFigure
 from carekpi.workbook.coerce import coerce
@@ -57,7 +58,8 @@ class TablesCheck(Check):
                         ctx.add(code, f"{table.label}, row {rownum}, {col.label}: {note.message}",
                                 severity=note.severity, raw=raw)
                     if c.value is None and col.required and not c.notes:
-                        ctx.add(V401, f"{table.label}, row {rownum}: {col.label} is required", raw=raw)
+                        ctx.add(V401, f"{table.label}, row {rownum}: {col.label} is required{none_hint(col.type.value)}",
+                                raw=raw)
                     rec[col.id] = c.value
                 parsed.append(rec)
             ctx.data.tables[table.id] = parsed
