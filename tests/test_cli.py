@@ -199,7 +199,7 @@ def test_score_bundled_samples(workdir: Path) -> None:
 
 @pytest.fixture
 def scored_return(returns: Callable[..., str], workdir: Path) -> tuple[str, str]:
-    name = returns("march.xlsx", calls_total=10100, calls_late=945, calls_cancelled_recipient=100,
+    name = returns("march.xlsx", calls_total=9960, calls_late=945, calls_cancelled_recipient=100,
                    restarts_offered=0, restarts_taken=0)
     (workdir / "council.csv").write_text(
         "provider,period,pocs_responded,pocs_no_response\n1-000000001,2026-03,85,15\n", encoding="utf-8")

@@ -833,7 +833,7 @@ def _rule_map(rt: ReturnType) -> dict[str, Rule]:
     out = {r.id: r for r in rt.rules}
     for s in rt.sections:
         for b in s.breakdowns:
-            if b.total:
+            if b.total and b.source == Source.provider:
                 op = "==" if b.reconcile == "equal" else "<="
                 parts = ", ".join(b.item_id(c) for c in b.categories)
                 out.setdefault(f"{b.id}_reconciles", Rule(
