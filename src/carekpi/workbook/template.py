@@ -253,6 +253,9 @@ class _Writer:
         if table.description:
             ws.cell(row=2, column=1, value=table.description)
         how = f"One row per case, at most {table.max_rows} rows. Use case references, never names."
+        if table.one_row_per is not None:
+            how += (f" Every case counted in \"{self.comp.items[table.one_row_per].label}\" has its row: carekpi "
+                    "checks that the rows add up to that figure.")
         if table.computes is not None:
             checked = [self.comp.items[i].label for i in (table.computes.total, table.computes.declared) if i]
             how += (f" carekpi counts working days from these dates itself (weekends and England and Wales bank "

@@ -73,6 +73,8 @@ class MetBands(BandScheme):
             target = self.target_for(ctx.period.months)
             note = f" ({pct(self.target, ctx.unit)} per {self.per_months} months, pro-rated)"
         shown, tt = pct(value, ctx.unit), pct(target, ctx.unit)
+        if self.direction == Direction.lower:
+            tt += " or lower"
         if is_better_or_equal(judged(value, ctx, self.judge), target, self.direction):
             return BandOutcome(Band.green, f"{shown} meets the target {tt}{note}", tt)
         return BandOutcome(Band.red, f"{shown} does not meet the target {tt}{note}", tt)
@@ -92,7 +94,8 @@ class MetBands(BandScheme):
 
     def describe(self) -> str:
         per = f" per {self.per_months} months" if self.per_months else ""
-        return f"Target {excel_number(self.target)}{per}: met (Green) or not met (Red)"
+        lower = " or lower" if self.direction == Direction.lower else ""
+        return f"Target {excel_number(self.target)}{lower}{per}: met (Green) or not met (Red)"
 
     def printed_numbers(self) -> dict[str, Decimal]:
         out = {"the target": self.target}
