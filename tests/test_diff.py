@@ -136,6 +136,22 @@ def test_remove_commissioner_item_is_not_breaking(base: Framework) -> None:
     ]
 
 
+def test_required_when_changed_is_reported(base: Framework) -> None:
+    diff = _diff(base, ("required_when: complaints_upheld > 0", "required_when: complaints_upheld > 1"))
+    assert _summary(diff) == [
+        ("item_required_changed", "returns.monthly.items.complaints_upheld_reasons.required_when", True, "workbook"),
+    ]
+    assert diff.changes[0].message == ('Item "Reason for each formal complaint upheld" (complaints_upheld_reasons) is '
+                                       "now required only when complaints_upheld > 1 (was only when "
+                                       "complaints_upheld > 0).")
+
+
+def test_judging_on_the_exact_value_is_a_scoring_change(base: Framework) -> None:
+    diff = _diff(base, ("      green: 90\n      amber: 75\n", "      green: 90\n      amber: 75\n      judge: exact\n"))
+    assert _summary(diff) == [("band_changed", "kpis.successful_calls.bands.judge", False, "scoring")]
+    assert "the value judged (rounded or exact) is now exact (was rounded)" in diff.changes[0].message
+
+
 def test_add_required_item(base: Framework) -> None:
     diff = _diff(base, (SAFEGUARDING, NEW_ITEM.format(required="true") + SAFEGUARDING))
     assert _summary(diff) == [

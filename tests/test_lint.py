@@ -279,6 +279,50 @@ def test_deadline_text_agreeing_with_the_rule_is_clean(tmp_path: Path, deadline:
     assert lint(tmp_path, edit(("{rule: day_of_following_month, day: 7}", deadline))) == []
 
 
+TABLE = """    record_tables:
+      - id: late_calls_log
+        label: Late calls
+        sheet: Late calls log
+        one_row_per: {item}
+        columns:
+          - {{id: call_ref, label: Call reference, type: text, reference: true}}
+"""
+
+
+@pytest.mark.parametrize(("item", "code", "words"), [
+    ("calls_late", None, ""),
+    ("calls_lat", "F005", "one_row_per names unknown item 'calls_lat'"),
+    ("policy_in_place", "F002", "one_row_per item 'policy_in_place' must be a count (it is yes_no)"),
+])
+def test_one_row_per_names_a_count(tmp_path: Path, item: str, code: str | None, words: str) -> None:
+    text = edit(("    rules:\n", TABLE.format(item=item) + "    rules:\n"))
+    problems = lint(tmp_path, text)
+    if code is None:
+        assert problems == []
+    else:
+        (p,) = only(problems, code)
+        assert words in p.message and p.line == line_of(text, "one_row_per:")
+
+
+@pytest.mark.parametrize(("field", "code", "words"), [
+    ("required_when: calls_late > 0", None, ""),
+    ("required_when: calls_lat > 0", "F005", "names unknown item 'calls_lat'"),
+    ("required_when: calls_late >", "F006", "syntax error"),
+    ("required: false\n            required_when: calls_late > 0", "F002", "optional, so required_when has no effect"),
+])
+def test_required_when_is_an_expression_over_known_items(tmp_path: Path, field: str, code: str | None,
+                                                         words: str) -> None:
+    text = edit(("            label: Management information nobody scores\n            type: count\n",
+                 f"            label: Management information nobody scores\n            type: count\n"
+                 f"            {field}\n"))
+    problems = lint(tmp_path, text)
+    if code is None:
+        assert problems == []
+    else:
+        (p,) = only(problems, code)
+        assert words in p.message and p.line == line_of(text, "required_when:")
+
+
 def test_versions_of_one_framework_are_linted_together(tmp_path: Path) -> None:
     assert _versions(tmp_path, MINI) == []
     same_version = edit(("effective_from: 2024-04-01", "effective_from: 2023-04-01"), ('version: "1"', 'version: "2"'))

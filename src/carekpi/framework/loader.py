@@ -232,6 +232,9 @@ def _check_and_compile(fw: Framework, probs: _Problems) -> dict[str, CompiledRet
             for fi, f in enumerate(sec.fields):
                 if f.required_when is None:
                     continue
+                if not f.required:
+                    probs.add("F002", (*rpath, "sections", si, "fields", fi, "required_when"),
+                              f"item {f.id!r} is optional, so required_when has no effect: make it required")
                 e = _parse(probs, (*rpath, "sections", si, "fields", fi, "required_when"), f.required_when, known)
                 if e is not None:
                     required_when[f.id] = e
