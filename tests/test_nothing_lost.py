@@ -337,7 +337,7 @@ def test_score_a_folder_reports_every_good_return_and_counts_the_bad(batch: Path
 
 def test_score_xlsx_of_a_folder_has_a_row_for_every_file(batch: Path, tmp_path: Path) -> None:
     out = tmp_path / "scores.xlsx"
-    assert invoke("score", "--framework", "surrey", "--format", "xlsx", "--today", DAY, str(batch),
+    assert invoke("score", "--framework", "surrey", "--format", "xlsx", "--today", DAY, str(batch), "--by-return",
                   "-o", str(out)).exit_code == 1
     ws = openpyxl.load_workbook(out)["Scores"]
     header = [c.value for c in ws[1]]

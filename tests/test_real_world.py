@@ -699,7 +699,9 @@ def test_renderers_neutralise_leading_tab_cr_lf_and_keep_numbers(
         assert cells["provider"].value in {t.replace("\r", "\n") for t in HOSTILE_TEXT}
         assert cells["provider"].quotePrefix  # Excel keeps it text when the cell is edited
         if cells["kpi"].value == "successful_calls":
-            assert (cells["numerator"].value, cells["denominator"].value, cells["value"].value) == (900, 1000, 90)
+            # a percentage is stored as a fraction and shown as a percentage (90.0%)
+            assert (cells["numerator"].value, cells["denominator"].value, cells["value"].value) == (900, 1000, 0.9)
+            assert cells["value"].number_format == "0.0%"
     # in the XML itself: inline or shared strings, never a formula element
     import zipfile
 

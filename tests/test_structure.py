@@ -115,8 +115,8 @@ def test_format_choices_come_from_the_renderer_registry() -> None:
     assert formats_for("score") == ["text", "json", "csv", "xlsx"]
     assert formats_for("drift") == ["text", "json", "github"]
     assert formats_for("diff") == ["text", "markdown", "json"]
-    assert {r for _, r in RENDERERS} == {"validation", "score", "market", "lint", "drift", "diff", "framework",
-                                         "frameworks"}
+    assert {r for _, r in RENDERERS} == {"validation", "score", "market", "report", "lint", "drift", "diff",
+                                         "framework", "frameworks"}
     result = runner.invoke(app, ["validate", "x.xlsx", "--format", "yaml"])
     assert result.exit_code == 2 and "text, json, csv, github, sarif" in result.output
 
