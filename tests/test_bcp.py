@@ -493,6 +493,21 @@ def test_template_shows_a_value_judged_exactly_as_carekpi_does(bcp: Framework) -
     assert "(judged on the exact value, before rounding)" in wb[sheet].cell(row=cell.row, column=5).value
 
 
+def test_a_value_shown_with_more_places_keeps_them_in_excel(bcp: Framework, make_return: Callable[..., Path],
+                                                           tmp_path: Path) -> None:
+    values = {**BCP_CLEAN, "qa_respondents_with_capacity": 2000, "qa_respondents_involved_in_plan": 1999,
+              "qa_survey_responses": 2000, "qa_responses_to_this_quarter": 2000, "qa_surveys_sent": 2000}
+    report = score_reports(bcp, [validate_file(make_return(bcp, values), today=TODAY)])
+    out = tmp_path / "scores.xlsx"
+    out.write_bytes(render("xlsx", "score", report))
+    ws = openpyxl.load_workbook(out)["Scores"]
+    header = [c.value for c in ws[1]]
+    row = next(dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2)
+               if r[header.index("kpi")].value == "involved_in_plan")
+    assert (row["value"].value, row["value"].number_format, row["display"].value, row["band"].value) == (
+        0.9995, "0.00%", "99.95%", "red")
+
+
 def test_safeguarding_concerns_raised_says_why_it_is_asked(bcp: Framework) -> None:
     notes = dict((where, n.title) for where, n in bcp.all_notes())
     assert notes["item safeguarding_concerns_raised"] == "Why carekpi asks for the safeguarding concerns raised"
