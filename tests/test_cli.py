@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 import typer.main
 import yaml
@@ -16,10 +17,10 @@ from typer.testing import CliRunner
 
 from carekpi import __version__
 from carekpi.cli import app
-from carekpi.framework.discovery import bundled_dir
+from carekpi.framework.discovery import bundled_dir, find_framework
 from carekpi.framework.model import Framework
 from carekpi.workbook.template import template_bytes
-from conftest import SURREY_CLEAN
+from conftest import SURREY_CLEAN, template_for
 
 TODAY = "2026-11-22"
 
@@ -199,7 +200,7 @@ def test_score_bundled_samples(workdir: Path) -> None:
 
 @pytest.fixture
 def scored_return(returns: Callable[..., str], workdir: Path) -> tuple[str, str]:
-    name = returns("march.xlsx", calls_total=10100, calls_late=945, calls_cancelled_recipient=100,
+    name = returns("march.xlsx", calls_total=9960, calls_late=945, calls_cancelled_recipient=100,
                    restarts_offered=0, restarts_taken=0)
     (workdir / "council.csv").write_text(
         "provider,period,pocs_responded,pocs_no_response\n1-000000001,2026-03,85,15\n", encoding="utf-8")
@@ -315,6 +316,21 @@ def test_frameworks_show_json_parses() -> None:
     doc = json.loads(r.stdout)
     assert isinstance(doc, dict)
     assert "surrey" in json.dumps(doc)
+
+
+@pytest.mark.parametrize(("fw", "placeholder"), [("surrey", False), ("bcp", True), ("dorset", True),
+                                                ("cheshire-east-awc", True), ("cheshire-east-dpss", True)])
+def test_a_placeholder_effective_date_is_said_where_the_version_is_shown(fw: str, placeholder: bool) -> None:
+    said = "(a placeholder date: the source document is undated)"
+    version = next(line for line in run("frameworks", "show", fw).stdout.splitlines() if line.startswith("  version:"))
+    assert (said in version) is placeholder
+    assert json.loads(run("frameworks", "show", fw, "--format", "json").stdout)["effective_from_placeholder"] is placeholder
+    framework = find_framework(fw)
+    wb = openpyxl.load_workbook(io.BytesIO(template_for(framework)))
+    assert (said in wb["Cover"]["B3"].value) is placeholder
+    first = [c.value for c in wb["Notes"][4]][:3]
+    assert first[:2] == ["framework", "Version and date in force"]
+    assert (said in first[2]) is placeholder
 
 
 def test_frameworks_show_unknown_exits_2() -> None:

@@ -524,7 +524,7 @@ class _Differ:
             self.add("item_relabelled", f"{path}.label", o.label, n.label, False,
                      f'Item {n.id} is now labelled "{n.label}" (was "{o.label}").',
                      "documentation")
-        for field_name in ("definition", "ref"):
+        for field_name in ("definition", "ref", "guidance"):
             self.text_field("item_text_changed", path, f"Item {name}", field_name,
                             getattr(o, field_name), getattr(n, field_name))
         if o.source != n.source:
@@ -542,6 +542,11 @@ class _Differ:
             self.add("item_required_changed", f"{path}.required", o.required, n.required,
                      provider and n.required,
                      f"Item {name} is now {'required' if n.required else 'optional'}.")
+        elif n.required and o.required_when != n.required_when:
+            when = f"only when {n.required_when}" if n.required_when else "always"
+            self.add("item_required_changed", f"{path}.required_when", o.required_when, n.required_when,
+                     provider, f"Item {name} is now required {when} (was "
+                               f"{'only when ' + o.required_when if o.required_when else 'always'}).")
         olds = _service_set(o.applies_to, self.all_services)
         news = _service_set(n.applies_to, self.all_services)
         if olds != news:
@@ -570,8 +575,8 @@ class _Differ:
                      f"{_show(_plain(nhi))}.")
         self.notes(path, f"Item {name}", o.notes, n.notes)
         self.other_fields("item_field_changed", path, f"Item {name}", o, n, {
-            "id", "label", "definition", "ref", "source", "type", "required", "applies_to",
-            "choices", "min", "max", "notes",
+            "id", "label", "definition", "ref", "guidance", "source", "type", "required", "required_when",
+            "applies_to", "choices", "min", "max", "notes",
         })
 
     # --- sections, tables, derived values, rules ----------------------------------------
@@ -852,7 +857,7 @@ def _rule_map(rt: ReturnType) -> dict[str, Rule]:
     out = {r.id: r for r in rt.rules}
     for s in rt.sections:
         for b in s.breakdowns:
-            if b.total:
+            if b.total and b.source == Source.provider:
                 op = "==" if b.reconcile == "equal" else "<="
                 parts = ", ".join(b.item_id(c) for c in b.categories)
                 out.setdefault(f"{b.id}_reconciles", Rule(

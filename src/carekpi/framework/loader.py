@@ -35,6 +35,7 @@ from carekpi.framework.model import (
     ItemField,
     Kpi,
     ReturnType,
+    Source,
     excel_name_problem,
 )
 from carekpi.framework.yamlsrc import LineMap, load_yaml
@@ -234,14 +235,21 @@ def _check_and_compile(fw: Framework, probs: _Problems) -> dict[str, CompiledRet
                 probs.add("F012", (*tpath, "sheet"), f"sheet {table.sheet!r} is already used by a section")
             if table.id in items:
                 probs.add("F003", (*tpath, "id"), f"duplicate id {table.id!r}")
+            if table.one_row_per is not None:
+                _check_count_item(probs, (*tpath, "one_row_per"), f"record table {table.id!r}: one_row_per",
+                                  table.one_row_per, items)
             if table.computes is not None:
                 _check_case_log(probs, (*tpath, "computes"), table, items)
-        # breakdown totals must name items
+        # breakdown totals must name items supplied by whoever supplies the categories
         for si, sec in enumerate(rt.sections):
             for bi, b in enumerate(sec.breakdowns):
                 if b.total and b.total not in items:
                     probs.add("F005", (*rpath, "sections", si, "breakdowns", bi, "total"),
                               f"breakdown total names unknown item {b.total!r}", refers_to=b.total)
+                elif b.total and items[b.total].source != b.source:
+                    probs.add("F002", (*rpath, "sections", si, "breakdowns", bi, "source"),
+                              f"breakdown {b.id!r} is supplied by the {b.source.value} but its total {b.total!r} "
+                              f"by the {items[b.total].source.value}")
 
         derived: dict[str, ex.Expression] = {}
         known = set(items)
@@ -253,6 +261,18 @@ def _check_and_compile(fw: Framework, probs: _Problems) -> dict[str, CompiledRet
             if e is not None:
                 derived[d.id] = e
             known.add(d.id)  # later derived values may use earlier ones
+
+        required_when: dict[str, ex.Expression] = {}
+        for si, sec in enumerate(rt.sections):
+            for fi, f in enumerate(sec.fields):
+                if f.required_when is None:
+                    continue
+                if not f.required:
+                    probs.add("F002", (*rpath, "sections", si, "fields", fi, "required_when"),
+                              f"item {f.id!r} is optional, so required_when has no effect: make it required")
+                e = _parse(probs, (*rpath, "sections", si, "fields", fi, "required_when"), f.required_when, known)
+                if e is not None:
+                    required_when[f.id] = e
 
         rules: list[CompiledRule] = []
         rule_ids: set[str] = set()
@@ -273,21 +293,25 @@ def _check_and_compile(fw: Framework, probs: _Problems) -> dict[str, CompiledRet
                 message=rule.message, applies_to=rule.applies_to,
                 fields=_rule_fields(check, items, derived),
             ))
-        # breakdowns reconcile with their headline item: one generated rule each
+        # breakdowns reconcile with their headline item: one generated rule each (council data is
+        # not in the provider's return: scoring checks it when it reads --commissioner-data)
         for sec in rt.sections:
             for b in sec.breakdowns:
-                if not b.total or b.total not in items:
+                if not b.total or b.total not in items or b.source == Source.commissioner:
                     continue
                 parts = ", ".join(b.item_id(c) for c in b.categories)
                 op = "==" if b.reconcile == "equal" else "<="
                 check = ex.parse(f"sum({parts}) {op} {b.total}")
                 rules.append(CompiledRule(
                     id=f"{b.id}_reconciles", check=check, when=None, severity=Severity.error,
-                    message=None, applies_to=b.applies_to, fields=[b.total],
+                    message=None, applies_to=b.applies_to,
+                    # the headline first (the cell a finding points at), then every category:
+                    # a KPI built on any of them is not banded while they disagree
+                    fields=[b.total, *(b.item_id(c) for c in b.categories)],
                     generated=True,
                 ))
         if not duplicate:  # KPIs are checked against the first return of that id, as they are scored
-            out[rt.id] = CompiledReturn(rt, items, derived, rules, {})
+            out[rt.id] = CompiledReturn(rt, items, derived, rules, {}, required_when)
 
     kpi_ids: set[str] = set()
     for ki, kpi in enumerate(fw.kpis):
@@ -346,6 +370,16 @@ def _check_case_log(probs: _Problems, path: tuple[Any, ...], table: Any, items: 
         elif item.type.value not in ("count", "integer", "number"):
             probs.add("F002", (*path, key), f"record table {table.id!r}: {key} item {iid!r} must be a number "
                                             f"(it is {item.type.value})")
+
+
+def _check_count_item(probs: _Problems, path: tuple[Any, ...], what: str, iid: str,
+                      items: dict[str, ItemField]) -> None:
+    """``iid`` names an item holding a whole number of cases."""
+    item = items.get(iid)
+    if item is None:
+        probs.add("F005", path, f"{what} names unknown item {iid!r}")
+    elif item.type.value not in ("count", "integer"):
+        probs.add("F002", path, f"{what} item {iid!r} must be a count (it is {item.type.value})")
 
 
 def _check_message(probs: _Problems, path: tuple[Any, ...], message: str, check: ex.Expression) -> None:

@@ -18,7 +18,6 @@ from fractions import Fraction
 
 from carekpi.base.enums import Band
 from carekpi.base.errors import UsageError
-from carekpi.base.rounding import display
 from carekpi.framework.bands import BandContext, Direction
 from carekpi.framework.kinds import Computed
 from carekpi.framework.model import Framework, ReturnType
@@ -26,6 +25,7 @@ from carekpi.framework.periods import CADENCES, Cadence, Period, parse_period, p
 from carekpi.market.providers import Provider
 from carekpi.market.submissions import Submission
 from carekpi.scoring.inputs import ContractSettings
+from carekpi.scoring.kpis import banded
 from carekpi.scoring.relative import band_relative
 from carekpi.scoring.results import KpiResult, ReturnScore
 
@@ -115,9 +115,10 @@ def aggregate(fw: Framework, rtype: ReturnType, provider: Provider, period: Peri
                 res = base.with_band(Band.na, got.reason or "not added up", numerator=got.numerator,
                                      denominator=got.denominator, display=got.display)
             else:
-                outcome = kpi.bands.band(got.value, BandContext(unit, period.cadence, whole, contract))
+                ctx = BandContext(unit, period.cadence, whole, contract, exact=got.exact)
+                outcome, value, shown = banded(kpi, got.value, got.exact, ctx, places)
                 res = base.with_band(outcome.band, outcome.reason, numerator=got.numerator, denominator=got.denominator,
-                                     value=got.value, display=display(got.value, places, unit), target=outcome.target,
+                                     value=value, display=shown, target=outcome.target,
                                      critical_failure=kpi.critical and outcome.band == Band.red)
             if len(parts) > 1 or len(usable) > 1:
                 res = res.noted(f"over {', '.join(m.period.key for m in usable)}")

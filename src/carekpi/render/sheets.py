@@ -53,6 +53,17 @@ def number_format(unit: str, places: int) -> str:
     return f"#,##0{decimals}"
 
 
+def places_shown(value: Any, places: int) -> int:
+    """The decimal places to show ``value`` with: the KPI's precision, or more where carekpi
+    reports more (a value judged exactly that rounding would carry across a band edge: 99.95%)."""
+    if isinstance(value, Decimal):
+        exponent = value.normalize().as_tuple().exponent
+        return max(places, -exponent) if isinstance(exponent, int) else places
+    if isinstance(value, float) and not value.is_integer():
+        return max(places, len(repr(value).partition(".")[2]))
+    return places
+
+
 def excel_value(value: Any, unit: str) -> Any:
     """A KPI value as Excel should hold it: a percentage as a fraction (92.9% is 0.929)."""
     if isinstance(value, (Decimal, Fraction)):

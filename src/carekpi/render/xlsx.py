@@ -55,7 +55,7 @@ def score(report: ScoreReport, options: RenderOptions) -> bytes:
             formats.append([None] * len(SCORE_COLUMNS))
             continue
         for k in r.kpis:
-            fmt = sh.number_format(k.unit, 1 if k.unit == "percent" else 0)
+            fmt = sh.number_format(k.unit, sh.places_shown(k.value, 1 if k.unit == "percent" else 0))
             rows.append([r.file, r.provider, r.cqc_location_id, r.period, "yes" if r.valid else "no", k.kpi, k.ref,
                          k.label, k.numerator, k.denominator, sh.excel_value(k.value, k.unit), k.display, k.target,
                          k.band.value, k.reason, "yes" if k.critical else "no", "yes" if k.critical_failure else "no",
@@ -114,12 +114,12 @@ def market(report: MarketReport, options: RenderOptions) -> bytes:
         kid = row[MARKET_COLUMNS.index("kpi")]
         unit, places = units.get(kid, ("count", 0))
         row = list(row)
+        fmt: list[str | None] = [None] * len(MARKET_COLUMNS)
+        fmt[value_col] = sh.number_format(unit, sh.places_shown(row[value_col], places))
         if isinstance(row[value_col], (int, float)) and unit == "percent":
             row[value_col] = row[value_col] / 100
         row[MARKET_COLUMNS.index("band")] = str(row[MARKET_COLUMNS.index("band")])
         rows.append(row)
-        fmt: list[str | None] = [None] * len(MARKET_COLUMNS)
-        fmt[value_col] = sh.number_format(unit, places)
         formats.append(fmt)
     last = sh.write_table(ws, columns, rows, formats=formats)
     band = chr(ord("A") + MARKET_COLUMNS.index("band"))

@@ -148,14 +148,19 @@ def withhold_bands(run: ScoringRun, scores: list[ReturnScore]) -> list[ReturnSco
         labels = {i.id: i.label for i in rep.data.rtype.items()}
         results: list[KpiResult] = []
         for k in sc.kpis:
-            if k.kpi in comp.kpis and k.band != Band.na:
+            figures = (k.value, k.numerator, k.denominator)
+            if k.kpi in comp.kpis and (k.band != Band.na or any(x is not None for x in figures)):
                 inputs = set(comp.kpi_inputs(k.kpi))
                 hit = [n for n in bad if n in inputs]  # the finding's own item first
                 if hit:
                     first = hit[0]
-                    k = k.with_band(Band.na, f"not banded: {labels.get(first, first)} has an error ({bad[first]}) "
+                    # a figure computed from figures with an error is not shown: -50% or 110%
+                    # would be read as a result
+                    what = "not banded" if k.band != Band.na else "not computed"
+                    k = k.with_band(Band.na, f"{what}: {labels.get(first, first)} has an error ({bad[first]}) "
                                              "in this return; correct the return and score it again",
-                                    critical_failure=False)
+                                    critical_failure=False, numerator=None, denominator=None, value=None,
+                                    display="n/a")
             results.append(k)
         out.append(replace(sc, kpis=tuple(results)))
     return out

@@ -80,6 +80,9 @@ class ReturnData:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: declared items as computed from case logs, by item id
     computed: dict[str, ComputedFigure] = field(default_factory=dict)
+    #: items whose cell holds something that is not a valid answer, with why ("'12 calls' is
+    #: not a whole number"); their value is None, as for a blank cell, but they are not missing
+    invalid: dict[str, str] = field(default_factory=dict)
 
     def applies(self, applies_to: list[str] | None) -> bool:
         if not applies_to or self.services is None:

@@ -148,7 +148,7 @@ class _Writer:
         ws["B1"] = fw.name
         ws["B1"].font = TITLE
         ws["B2"] = f"{fw.commissioner}: {rt.label}"
-        ws["B3"] = f"Framework {fw.id} version {fw.version}, in force from {fw.effective_from:%d %B %Y}."
+        ws["B3"] = f"Framework {fw.id} version {fw.version}, {fw.in_force_text()}."
         ws["B4"] = f"Due: {rt.deadline.text or rt.deadline.rule}"
         ws["B5"] = ("Fill in the yellow cells on every sheet. Grey cells are calculated or supplied by "
                     "the council. Hover over a yellow cell to see what it asks for.")
@@ -194,7 +194,7 @@ class _Writer:
                 council.alignment = WRAP
             else:
                 self.input_cell(ws, row, item)
-            ws.cell(row=row, column=COL_DEF, value=item.definition).alignment = WRAP
+            ws.cell(row=row, column=COL_DEF, value=item.definition_text()).alignment = WRAP
             ws.cell(row=row, column=COL_WHY, value=item.why).alignment = WRAP
         elif r.kind == "kpi_headers":
             self.headers(ws, row, ((COL_LABEL, "KPI"), (COL_VALUE, "Value"), (COL_DEF, "Band"), (COL_WHY, "Bands")))
@@ -222,14 +222,23 @@ class _Writer:
         else:
             vcell.value = "=" + value_formula
             bcell.value = "=" + band_formula if band_formula is not None else kpi.bands.static_band_text()
-        if kpi.effective_unit() == "percent":
-            vcell.number_format = '0.0"%"' if self.fw.kpi_precision(kpi) == 1 else '0"%"'
+        vcell.number_format = self.value_format(kpi)
         for kpi_cell in (vcell, bcell):
             kpi_cell.fill = KPI_FILL
             kpi_cell.border = BOX
             kpi_cell.font = BOLD
         self.band_colours(ws, bcell.coordinate)
-        ws.cell(row=row, column=COL_WHY, value=kpi.bands.shown()).alignment = WRAP
+        about = kpi.bands.shown() + (f"\n{kpi.description}" if kpi.description else "")
+        ws.cell(row=row, column=COL_WHY, value=about).alignment = WRAP
+
+    def value_format(self, kpi: Kpi) -> str:
+        """How a KPI's value cell is shown: percentages at the KPI's precision, with up to
+        three more places for a value judged exactly (99.95%, never 100.0%)."""
+        if kpi.effective_unit() != "percent":
+            return "General"
+        places = self.fw.kpi_precision(kpi)
+        digits = "0" * places + ("###" if kpi.bands.judges_exactly() else "")
+        return (f'0.{digits}"%"' if digits else '0"%"')
 
     @staticmethod
     def band_colours(ws: Worksheet, coord: str) -> None:
@@ -244,6 +253,9 @@ class _Writer:
         if table.description:
             ws.cell(row=2, column=1, value=table.description)
         how = f"One row per case, at most {table.max_rows} rows. Use case references, never names."
+        if table.one_row_per is not None:
+            how += (f" Every case counted in \"{self.comp.items[table.one_row_per].label}\" has its row: carekpi "
+                    "checks that the rows add up to that figure.")
         if table.computes is not None:
             checked = [self.comp.items[i].label for i in (table.computes.total, table.computes.declared) if i]
             how += (f" carekpi counts working days from these dates itself (weekends and England and Wales bank "
@@ -284,8 +296,7 @@ class _Writer:
             ws.cell(row=row, column=1, value=kpi.ref)
             ws.cell(row=row, column=2, value=kpi.label).alignment = WRAP
             v = ws.cell(row=row, column=3, value=f'=IF(ISBLANK({kpi.value_name}),"",{kpi.value_name})')
-            if kpi.effective_unit() == "percent":
-                v.number_format = '0.0"%"'
+            v.number_format = self.value_format(kpi)
             b = ws.cell(row=row, column=4, value=f'=IF(ISBLANK({kpi.band_name}),"",{kpi.band_name})')
             b.font = BOLD
             self.band_colours(ws, b.coordinate)
@@ -303,11 +314,21 @@ class _Writer:
             c = ws.cell(row=3, column=col, value=text)
             c.font = WHITE_BOLD
             c.fill = HEADER_FILL
+        fw = self.fw
+        version = f"{fw.name}, version {fw.version}, {fw.in_force_text()}."
+        if fw.effective_from_placeholder:
+            version += (" carekpi chose this date so that versions can be told apart; it is not a date from the "
+                        "source document, and the commissioner's own date should replace it.")
+        rows: list[tuple[str, str, str]] = [("framework", "Version and date in force", version)]
+        late = fw.submissions.describe()
+        if late:
+            rows.append(("framework", "Late or missing returns", late))
+        rows += [(where, note.title, note.text) for where, note in fw.all_notes()]
         row = 4
-        for where, note in self.fw.all_notes():
+        for where, title, text in rows:
             ws.cell(row=row, column=1, value=where).alignment = WRAP
-            ws.cell(row=row, column=2, value=note.title).alignment = WRAP
-            ws.cell(row=row, column=3, value=note.text).alignment = WRAP
+            ws.cell(row=row, column=2, value=title).alignment = WRAP
+            ws.cell(row=row, column=3, value=text).alignment = WRAP
             row += 1
 
     def write_meta(self, ws: Worksheet) -> None:
