@@ -104,7 +104,7 @@ CASES: list[Case] = [
     Case("all-or-nothing", {**kpi1(5000, 5000), **kpi2(0, 7), **kpi3(0, 3)}),
     Case("zero-denominators", {**kpi1(0, 0), **kpi2(0, 0), **kpi3(0, 0)}),
     Case("every-call-cancelled-by-the-recipient",
-         {"calls_total": 100, "calls_cancelled_recipient": 100, "calls_cancelled_recipient_24h": 0, "calls_late": 0,
+         {"calls_total": 0, "calls_cancelled_recipient": 100, "calls_cancelled_recipient_24h": 0, "calls_late": 0,
           "calls_missed": 0, "calls_rescheduled": 0, "calls_cancelled_provider": 0}),
     Case("live-in-only-call-items-filled", {"delivers_hbc": "No", "delivers_linc": "Yes", "delivers_specialist": "No"}),
     Case("live-in-only-call-items-blank", {"delivers_hbc": "No", "delivers_linc": "Yes", "delivers_specialist": "No"},
@@ -123,8 +123,9 @@ CASES: list[Case] = [
 KNOWN_DIFFERENCES: list[Case] = [
     # V103: carekpi reads numbers typed as text; COUNT() in the template ignores text, so KPIs stay blank
     Case("numbers-typed-as-text", {"calls_total": "1,100", "restarts_offered": "10 "}),
-    # V201: a negative number of calls due: carekpi says n/a, the template computes a percentage
-    Case("negative-calls-due", {"calls_total": 50}),
+    # V201: more late and rescheduled calls than calls delivered: carekpi shows no figure, the template
+    # computes a negative percentage
+    Case("more-late-calls-than-delivered", {"calls_total": 50}),
     # V304: no service type delivered: carekpi treats every item as applying, the template shows n/a
     Case("no-service-type-delivered", {"delivers_hbc": "No", "delivers_linc": "No", "delivers_specialist": "No"}),
     # V103: 'Y' is read as Yes by carekpi; the template compares with "Yes" only

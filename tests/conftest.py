@@ -39,7 +39,7 @@ SURREY_CLEAN: dict[str, Any] = {
     "contact_phone": "01234 567890",
     "packages_ceased": 3,
     "packages_handed_back": 1,
-    "calls_total": 1100,
+    "calls_total": 960,
     "calls_late": 40,
     "calls_missed": 10,
     "calls_rescheduled": 20,
@@ -58,6 +58,7 @@ SURREY_CLEAN: dict[str, Any] = {
     "complaints_received": 2,
     "complaints_not_upheld": 1,
     "complaints_upheld": 1,
+    "complaints_upheld_reasons": "Carer arrived late twice without notice; apology given and rota changed",
     "complaints_open": 0,
     "complaints_closed": 2,
     "safeguarding_referrals": 2,
@@ -72,7 +73,8 @@ SURREY_CLEAN: dict[str, Any] = {
     "linc_active_staff": 12,
     "linc_staff_supervised": 12,
 }
-"""A clean Surrey return: KPI 1 = 900/1000 = 90.0% (Green), KPI 2 = 90.0%, KPI 3 = 96.0%."""
+"""A clean Surrey return: KPI 1 = 900/1000 = 90.0% (Green: 960 calls delivered, less 40 late and 20
+rescheduled, of 960 + 10 missed + 30 cancelled by the provider due), KPI 2 = 90.0%, KPI 3 = 96.0%."""
 
 
 @pytest.fixture(scope="session")

@@ -34,7 +34,7 @@ from carekpi.validation.validate import validate_file
 from conftest import TODAY, template_for
 from sample_specs import Samples, check_bands, check_findings, check_regenerated
 
-COMPLIANCE = ["written_plans", "self_care_support", "community_integration", "worker_skills_match",
+COMPLIANCE = ["written_plans", "service_matches_outcomes", "self_care_support", "community_integration", "worker_skills_match",
               "risk_management", "prevention_support", "safe_recruitment", "incident_reporting",
               "manager_safeguarding_training", "investigation_cooperation", "improvements_evidenced",
               "regulations_compliance", "cqc_action_plan", "complaints_learning", "sufficient_staffing",
@@ -45,13 +45,14 @@ COMPLIANCE = ["written_plans", "self_care_support", "community_integration", "wo
 BCP_CLEAN: dict[str, Any] = {
     "provider_name": "Test Care Ltd", "cqc_location_id": "1-000000001", "reporting_period": date(2025, 7, 1),
     "contact_name": "A Manager", "contact_email": "manager@test.example", "contact_phone": "01202 000000",
-    "qa_surveys_sent": 1500, "qa_survey_responses": 1000, "qa_respondents_dignity_respect": 1000,
+    "qa_surveys_sent": 1500, "qa_survey_responses": 1000, "qa_responses_to_this_quarter": 1000,
+    "qa_responses_to_earlier_quarters": 0, "qa_respondents_dignity_respect": 1000,
     "qa_respondents_with_capacity": 800, "qa_respondents_involved_in_plan": 800,
     "qa_respondents_carers_stay_time": 1000, "qa_respondents_communication_ok": 1000,
     "qa_respondents_continuity_ok": 1000, "qa_respondents_preferences_met": 1000,
     "qa_respondents_money_handled": 200, "qa_respondents_money_satisfied": 200,
     "qa_respondents_know_complain": 1000, "qa_respondents_complained": 10, "qa_respondents_complaint_ok": 10,
-    "service_users": 120, "service_users_plan_current": 120, "reviews_held": 40, "reviews_outcomes_matched": 40,
+    "service_users": 120, "service_users_plan_current": 120,
     "hours_delivered": 11000,
     "service_users_age_under_65": 20, "service_users_age_65_74": 30, "service_users_age_75_84": 40,
     "service_users_age_85_plus": 30, "service_users_gender_female": 70, "service_users_gender_male": 48,
@@ -72,7 +73,7 @@ BCP_CLEAN: dict[str, Any] = {
 """A clean quarterly return: every survey share 100%, every answer Yes, CQC Good (all Green)."""
 
 TRAJECTORY_KPIS = ["dignity_respect", "carers_stay_agreed_time", "communication_satisfactory",
-                   "continuity_satisfactory", "service_matches_outcomes", "personal_preferences", "money_handling"]
+                   "continuity_satisfactory", "personal_preferences", "money_handling"]
 CONSEQUENCES_1 = ["Invoice adjustments", "Compliance Notices", "Default Notices"]
 CONSEQUENCES_3 = ["Report at Performance Review meetings", "Compliance Notices", "Default Notices"]
 
@@ -213,17 +214,16 @@ def test_same_figure_is_green_before_a_step_and_amber_after(score: Callable[...,
 
 
 def test_every_rising_target_uses_the_trajectory(score: Callable[..., dict[str, KpiResult]]) -> None:
-    # 2025-Q3 with the framework's defaults is step 3: 97.5 / 91.25 / 95 / 92.5 / 97.5 / 97.5 / 95
+    # 2025-Q3 with the framework's defaults is step 3: 97.5 / 91.25 / 95 / 92.5 / 97.5 / 95
     results = score(qa_respondents_dignity_respect=974, qa_respondents_carers_stay_time=912,
                     qa_respondents_communication_ok=950, qa_respondents_continuity_ok=849,
-                    reviews_outcomes_matched=39, qa_respondents_preferences_met=975, qa_respondents_money_satisfied=190)
+                    qa_respondents_preferences_met=975, qa_respondents_money_satisfied=190)
     got = {k: (results[k].display, results[k].target, results[k].band) for k in TRAJECTORY_KPIS}
     assert got == {
         "dignity_respect": ("97.4%", "97.5%", "amber"),
         "carers_stay_agreed_time": ("91.2%", "91.25%", "amber"),
         "communication_satisfactory": ("95.0%", "95%", "green"),
         "continuity_satisfactory": ("84.9%", "92.5%", "red"),
-        "service_matches_outcomes": ("97.5%", "97.5%", "green"),
         "personal_preferences": ("97.5%", "97.5%", "green"),
         "money_handling": ("95.0%", "95%", "green"),
     }
@@ -344,13 +344,17 @@ def test_contract_for_one_provider_leaves_the_others_on_the_defaults(
 
 
 @pytest.mark.parametrize(("changes", "kpi", "display", "band"), [
+    # "50% minimum" and "100%" are judged on the exact value: a value that would round onto the
+    # threshold it misses is shown with more places
     ({"qa_surveys_sent": 2000}, "qa_response_rate", "50.0%", "green"),
-    ({"qa_surveys_sent": 2001}, "qa_response_rate", "50.0%", "green"),  # 49.975% shows as 50.0%
-    ({"qa_surveys_sent": 2002}, "qa_response_rate", "50.0%", "green"),
+    ({"qa_surveys_sent": 2001}, "qa_response_rate", "49.975%", "red"),  # 49.975...%, not 50.0%
+    ({"qa_surveys_sent": 2002}, "qa_response_rate", "49.95%", "red"),  # 49.9500...%
     ({"qa_surveys_sent": 2003}, "qa_response_rate", "49.9%", "red"),
     ({"qa_respondents_involved_in_plan": 799}, "involved_in_plan", "99.9%", "red"),
     ({"qa_respondents_with_capacity": 2000, "qa_respondents_involved_in_plan": 1999, "qa_survey_responses": 2000,
-      "qa_surveys_sent": 2000}, "involved_in_plan", "100.0%", "green"),  # 99.95% rounds to 100.0%
+      "qa_responses_to_this_quarter": 2000, "qa_surveys_sent": 2000}, "involved_in_plan", "99.95%", "red"),
+    ({"qa_respondents_with_capacity": 2000, "qa_respondents_involved_in_plan": 2000, "qa_survey_responses": 2000,
+      "qa_responses_to_this_quarter": 2000, "qa_surveys_sent": 2000}, "involved_in_plan", "100.0%", "green"),
     ({"qa_respondents_know_complain": 999}, "know_how_to_complain", "99.9%", "red"),
     ({"qa_respondents_complaint_ok": 9}, "complaint_satisfaction", "90.0%", "red"),
     ({"qa_respondents_complained": 0, "qa_respondents_complaint_ok": 0}, "complaint_satisfaction", "n/a", "na"),
@@ -407,6 +411,108 @@ def test_evidence_reference_is_required(bcp: Framework, make_return: Callable[..
         ("V101", "staff_training_evidence")]
 
 
+@pytest.mark.parametrize(("answer", "evidence", "errors"), [
+    ("CQC identified none", None, []),  # nothing to evidence: no action plan was needed
+    ("Yes", None, [("V101", "cqc_action_plan_evidence")]),
+    ("No", None, [("V101", "cqc_action_plan_evidence")]),
+    ("Yes", "Action plan sent 12/05/2025", []),
+])
+def test_evidence_is_not_asked_for_when_cqc_identified_none(bcp: Framework, make_return: Callable[..., Path],
+                                                           answer: str, evidence: str | None,
+                                                           errors: list[tuple[str, str]]) -> None:
+    values = {**BCP_CLEAN, "cqc_action_plan": answer, "cqc_action_plan_evidence": evidence}
+    report = validate_file(make_return(bcp, values, drop=() if evidence else ("cqc_action_plan_evidence",)),
+                           today=TODAY)
+    assert [(f.code, f.field) for f in report.findings if f.severity == "error"] == errors
+
+
+# --- faithful to the schedule: 2.1, survey replies, exact thresholds ---------------------------------------
+
+
+@pytest.mark.parametrize(("answer", "band"), [("Yes", "green"), ("Partial", "amber"), ("No", "red")])
+def test_indicator_2_1_is_a_full_compliance_answer(score: Callable[..., dict[str, KpiResult]], bcp: Framework,
+                                                    answer: str, band: str) -> None:
+    r = score(service_matches_outcomes=answer)["service_matches_outcomes"]
+    assert (r.display, r.band, r.target) == (answer, band, "Full compliance")
+    items = bcp.return_type().item_map()
+    assert "reviews_held" not in items and "reviews_outcomes_matched" not in items
+    assert items["service_matches_outcomes_evidence"].type.value == "text"
+    notes = {n.title: n.text for _, n in bcp.all_notes()}
+    weighed = notes['2.1 is a practice, answered like outcome 1\'s "All service users..." indicator']
+    assert "Weighed and not chosen" in weighed and "90% minimum" in weighed and '"100%"' in weighed
+
+
+def test_replies_to_last_quarters_survey_are_counted_when_they_arrive(score: Callable[..., dict[str, KpiResult]]) -> None:
+    """A survey sent in March, replies in April: April-June sent no survey and is a normal return."""
+    results = score(qa_surveys_sent=0, qa_survey_responses=1000, qa_responses_to_this_quarter=0,
+                    qa_responses_to_earlier_quarters=1000, qa_respondents_dignity_respect=980)
+    assert (results["qa_response_rate"].band, results["qa_response_rate"].display) == ("na", "n/a")
+    assert "QA surveys sent to service users is 0" in results["qa_response_rate"].reason
+    assert (results["dignity_respect"].display, results["dignity_respect"].band) == ("98.0%", "green")
+    # a new survey as well: replies received over surveys sent, the late ones included
+    results = score(qa_surveys_sent=400, qa_survey_responses=1000, qa_responses_to_this_quarter=300,
+                    qa_responses_to_earlier_quarters=700)
+    assert (results["qa_response_rate"].display, results["qa_response_rate"].band) == ("250.0%", "green")
+
+
+def test_more_replies_to_this_quarters_survey_than_surveys_sent_is_an_error(bcp: Framework,
+                                                                           make_return: Callable[..., Path]) -> None:
+    values = {**BCP_CLEAN, "qa_surveys_sent": 999, "qa_responses_to_this_quarter": 1000}
+    report = validate_file(make_return(bcp, values), today=TODAY)
+    [f] = [f for f in report.findings if f.severity == "error"]
+    assert (f.code, f.field, f.rule) == ("V201", "qa_responses_to_this_quarter", "responses_within_surveys_sent")
+    assert f.message == ("Replies to surveys sent this quarter (1000) cannot be more than the QA surveys sent to "
+                         "service users (999): count replies to an earlier quarter's survey under the earlier quarters")
+
+
+@pytest.mark.parametrize(("stay", "display", "band"), [
+    (1999, "79.96%", "red"),    # 79.96% exactly is below the 80% minimum, though it rounds to 80.0%
+    (2000, "80.0%", "amber"),   # at the minimum, short of the target in force
+    (2281, "91.2%", "amber"),   # 91.24%: below the 91.25% in force
+    (2282, "91.3%", "green"),
+])
+def test_minimums_and_targets_in_force_are_judged_exactly(score: Callable[..., dict[str, KpiResult]], stay: int,
+                                                        display: str, band: str) -> None:
+    n = 2500  # 2025-Q3, step 3 of 80% rising to 95%: 91.25% in force
+    r = score(qa_surveys_sent=n, qa_survey_responses=n, qa_responses_to_this_quarter=n,
+              **{f"qa_respondents_{k}": n for k in ("dignity_respect", "communication_ok", "continuity_ok",
+                                                       "preferences_met", "know_complain")},
+              qa_respondents_carers_stay_time=stay)["carers_stay_agreed_time"]
+    assert (r.display, r.band) == (display, band)
+
+
+def test_template_shows_a_value_judged_exactly_as_carekpi_does(bcp: Framework) -> None:
+    wb = openpyxl.load_workbook(io.BytesIO(template_for(bcp)))
+    sheet, ref = next(iter(wb.defined_names["kpi_involved_in_plan_value"].destinations))
+    cell = wb[sheet][ref.replace("$", "")]
+    x = "qa_respondents_involved_in_plan/qa_respondents_with_capacity*100"
+    assert cell.value == (f'=IF(COUNT(qa_respondents_involved_in_plan,qa_respondents_with_capacity)<2,"",'
+                          f'IF(qa_respondents_with_capacity=0,"n/a",IF(OR(({x}>=100)<>(ROUND({x},1)>=100)),'
+                          f'ROUND({x},4),ROUND({x},1))))')
+    assert cell.number_format == '0.0###"%"'
+    assert "(judged on the exact value, before rounding)" in wb[sheet].cell(row=cell.row, column=5).value
+
+
+def test_a_value_shown_with_more_places_keeps_them_in_excel(bcp: Framework, make_return: Callable[..., Path],
+                                                           tmp_path: Path) -> None:
+    values = {**BCP_CLEAN, "qa_respondents_with_capacity": 2000, "qa_respondents_involved_in_plan": 1999,
+              "qa_survey_responses": 2000, "qa_responses_to_this_quarter": 2000, "qa_surveys_sent": 2000}
+    report = score_reports(bcp, [validate_file(make_return(bcp, values), today=TODAY)])
+    out = tmp_path / "scores.xlsx"
+    out.write_bytes(render("xlsx", "score", report))
+    ws = openpyxl.load_workbook(out)["Scores"]
+    header = [c.value for c in ws[1]]
+    row = next(dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2)
+               if r[header.index("kpi")].value == "involved_in_plan")
+    assert (row["value"].value, row["value"].number_format, row["display"].value, row["band"].value) == (
+        0.9995, "0.00%", "99.95%", "red")
+
+
+def test_safeguarding_concerns_raised_says_why_it_is_asked(bcp: Framework) -> None:
+    notes = dict((where, n.title) for where, n in bcp.all_notes())
+    assert notes["item safeguarding_concerns_raised"] == "Why carekpi asks for the safeguarding concerns raised"
+
+
 # --- consequences in every output format ------------------------------------------------------------------
 
 
@@ -421,7 +527,7 @@ def flawed(bcp: Framework, make_return: Callable[..., Path], tmp_path: Path) -> 
 
 
 def test_consequences_in_text_output(bcp: Framework, flawed: Path) -> None:
-    r = run("score", str(flawed), "--framework", "bcp", "--today", TODAY.isoformat())
+    r = run("score", str(flawed), "--framework", "bcp", "--today", TODAY.isoformat(), "--by-return")
     assert r.exit_code == 0 and r.stdout.count("Possible") == 4  # response rate, dignity, risk, staffing
     scored = score_reports(bcp, [validate_file(flawed, today=TODAY)])
     lines = render("text", "score", scored, RenderOptions(width=1000)).splitlines()

@@ -163,21 +163,25 @@ def test_kqf_safe_training_95_is_critical(fw: Framework, make_return: Make, trai
 def test_outcome_reviews_95_of_the_25_percent_quota(fw: Framework, make_return: Make, with_outcomes: int,
                                                     display: str, band: str) -> None:
     # 80 CEC funded Residents: the quota is 20 reviews; more than the quota counts as 100%
-    values = quarterly(cec_funded_residents=80, outcome_reviews_completed=25, outcome_reviews_with_outcomes=with_outcomes)
+    values = quarterly(cec_funded_residents=80, outcome_reviews_completed=25, outcome_reviews_with_outcomes=with_outcomes,
+                       residents_current=100, outcome_reviews_all_residents=25)
     path = make_return(fw, values, return_id="quarterly")
     assert errors(path) == []
     res = kpi(score(fw, path), "outcome_reviews")
-    assert (res.display, res.band, res.critical, res.critical_failure) == (display, band, True, band == "red")
+    # 2.2.1 a) is a KPI of 2.2.1, not marked critical (the KQF Effective row over all Residents is)
+    assert (res.display, res.band, res.critical, res.critical_failure) == (display, band, False, False)
 
 
 def test_kqf_kpis_are_tagged_by_cqc_domain_and_critical(fw: Framework) -> None:
-    kqf = [k for k in fw.kpis if k.ref and k.ref.startswith("KQF")] + [fw.kpis[0]]
+    kqf = [k for k in fw.kpis if k.ref and k.ref.startswith("KQF")]
     domains = {k.tags.get("cqc_domain") for k in kqf}
     assert domains == {"Safe", "Effective", "Caring", "Well-led"}
     assert all(k.critical for k in kqf if k.bands.scheme == "met")
     assert all(getattr(k.bands, "target", None) == 95 for k in kqf if k.bands.scheme == "met")
     targets = {k.id: k.bands.target for k in fw.kpis if k.bands.scheme == "met" and not k.critical}  # type: ignore[union-attr]
-    assert targets == {"continuity_of_care_workers": 85, "rostering": 90, "data_timeliness": 95, "data_accuracy": 95}
+    assert targets == {"outcome_reviews": 95, "continuity_of_care_workers": 85, "rostering": 90, "data_timeliness": 95,
+                       "data_accuracy": 95, "first_accounts_timely": 100, "safeguarding_training": 100,
+                       "investigator_training": 100, "mca_dols_training": 100}
 
 
 # --- CQC ratings --------------------------------------------------------------------------------------
@@ -217,7 +221,7 @@ def test_breakdown_mismatch_names_the_headline_cell_and_the_breakdown_cells(fw: 
     path = make_four_weekly(fw, make_return, staff_part_time=21)
     [f] = errors(path)
     assert (f.code, f.field, f.sheet, f.cell) == ("V202", "staff_employed", "Workforce", "C6")
-    assert "C20:C21" in f.message and "C6 (60)" in f.message and "add up to 57" in f.message
+    assert "C24:C25" in f.message and "C6 (60)" in f.message and "add up to 57" in f.message
 
 
 def test_enquiry_outcomes_add_up_to_enquiries_concluded(fw: Framework, make_return: Make) -> None:
@@ -225,6 +229,85 @@ def test_enquiry_outcomes_add_up_to_enquiries_concluded(fw: Framework, make_retu
     [f] = errors(path)
     assert (f.code, f.field) == ("V202", "enquiries_concluded")
     assert "Outcome of enquiries concluded" in f.message
+
+
+def test_a_kpi_without_a_band_shows_no_value_when_a_breakdown_it_uses_has_an_error(fw: Framework,
+                                                                                make_return: Make) -> None:
+    """Substantiated safeguarding is reported without a band; with the enquiry outcomes not adding up its
+    figure is not shown, and the reason says why."""
+    clean = kpi(score(fw, make_four_weekly(fw, make_return)), "safe_substantiated_safeguarding")
+    assert (clean.band, clean.reason) == ("na", "management information: not banded")
+    assert clean.display != "n/a"
+    res = kpi(score(fw, make_four_weekly(fw, make_return, enquiries_substantiated=3)), "safe_substantiated_safeguarding")
+    assert (res.band, res.display, res.value) == ("na", "n/a", None)
+    assert res.reason == ("not computed: Outcome of enquiries concluded: Upheld / substantiated has an error (V202) in "
+                          "this return; correct the return and score it again")
+
+
+# --- outcome reviews: CEC funded (2.2.1 a) and all Residents (KQF Effective, 2.3.3) ---------------------
+
+
+@pytest.mark.parametrize(("all_reviewed", "display", "band"), [(24, "96.0%", "green"), (23, "92.0%", "red"),
+                                                               (30, "100.0%", "green")])
+def test_the_effective_row_counts_all_residents(fw: Framework, make_return: Make, all_reviewed: int, display: str,
+                                                band: str) -> None:
+    # 100 Residents, 40 of them CEC funded: the Effective quota is 25 reviews of any Resident; the
+    # 2.2.1 a) quota is 10 reviews of CEC funded Residents evidencing an outcome achieved
+    values = quarterly(residents_current=100, outcome_reviews_all_residents=all_reviewed, cec_funded_residents=40,
+                       outcome_reviews_completed=10, outcome_reviews_with_outcomes=10)
+    path = make_return(fw, values, return_id="quarterly")
+    assert errors(path) == []
+    report = score(fw, path)
+    effective = kpi(report, "outcome_reviews_all_residents")
+    assert (effective.display, effective.band, effective.critical, effective.critical_failure) == (
+        display, band, True, band == "red")
+    assert (kpi(report, "outcome_reviews").display, kpi(report, "outcome_reviews").band) == ("100.0%", "green")
+    notes = {n.title for _, n in fw.all_notes()}
+    assert "CEC funded Residents, or all Residents" in notes
+
+
+def test_cec_funded_reviews_are_some_of_all_reviews(fw: Framework, make_return: Make) -> None:
+    values = quarterly(residents_current=100, outcome_reviews_all_residents=9, cec_funded_residents=40,
+                       outcome_reviews_completed=10, outcome_reviews_with_outcomes=10)
+    [f] = errors(make_return(fw, values, return_id="quarterly"))
+    assert (f.code, f.field, f.rule) == ("V201", "outcome_reviews_completed", "cec_reviews_within_all_reviews")
+
+
+# --- high level outcomes that are standards for every case (2.3.1 c-e), complaints in 28 days --------------
+
+
+@pytest.mark.parametrize(("changes", "kpi_id", "display", "band"), [
+    ({"first_accounts_raised": 3, "first_accounts_timely": 3}, "first_accounts_timely", "100.0%", "green"),
+    ({"first_accounts_raised": 3, "first_accounts_timely": 2}, "first_accounts_timely", "66.7%", "red"),
+    ({"first_accounts_raised": 0, "first_accounts_timely": 0}, "first_accounts_timely", "n/a", "na"),
+    ({"staff_safeguarding_basic_trained": 60}, "safeguarding_training", "100.0%", "green"),
+    ({"staff_safeguarding_basic_trained": 59}, "safeguarding_training", "98.3%", "red"),
+    ({"staff_investigating": 4, "staff_investigating_trained": 3}, "investigator_training", "75.0%", "red"),
+    ({"staff_mca_dols_trained": 60}, "mca_dols_training", "100.0%", "green"),
+    ({"staff_mca_dols_trained": 59}, "mca_dols_training", "98.3%", "red"),
+    ({"complaints_received": 3, "complaints_28_days_ended": 3, "complaints_resolved_within_28_days": 2},
+     "complaints_resolved_28_days", "66.7%", "na"),
+])
+def test_safeguarding_outcomes_and_complaints_in_28_days(fw: Framework, make_return: Make, changes: dict[str, Any],
+                                                         kpi_id: str, display: str, band: str) -> None:
+    path = make_four_weekly(fw, make_return, **changes)
+    assert errors(path) == []
+    res = kpi(score(fw, path), kpi_id)
+    assert (res.display, res.band, res.critical) == (display, band, False)
+
+
+def test_more_trained_than_staff_is_an_error(fw: Framework, make_return: Make) -> None:
+    [f] = errors(make_four_weekly(fw, make_return, staff_mca_dols_trained=61))
+    assert (f.code, f.field, f.rule) == ("V201", "staff_mca_dols_trained", "mca_dols_trained_within_staff")
+
+
+def test_three_consecutive_late_periods_are_declared_as_data(fw: Framework) -> None:
+    for framework in (fw, find_framework("cheshire-east-dpss")):
+        rule = framework.submissions.late_or_missing
+        assert rule is not None and (rule.periods, rule.label) == (3, "service failure")
+        assert framework.effective_from_placeholder
+        show = CliRunner().invoke(app, ["frameworks", "show", framework.id]).stdout
+        assert "3 consecutive periods of one return type late or missing: service failure" in show
 
 
 # --- data submission KPIs (council data) --------------------------------------------------------------
@@ -295,7 +378,7 @@ def test_regenerated_samples_are_byte_identical(fw: Framework, tmp_path: Path) -
 
 
 def test_default_score_run_scores_every_return_type_with_council_data() -> None:
-    report = score_paths(FW_ID, [], today=TODAY)
+    report = score_paths(FW_ID, [], today=TODAY).scores
     assert len(report.returns) == len(TOP_LEVEL) == 12 and report.unreadable == 0
     assert {r.return_type for r in report.returns} == {"four_weekly", "quarterly", "annual"}
     bands = report.band_counts()
@@ -308,14 +391,19 @@ def test_default_score_run_scores_every_return_type_with_council_data() -> None:
 
 
 def test_score_cli_states_critical_failures_plainly() -> None:
-    result = CliRunner().invoke(app, ["score", "-f", FW_ID, "-r", "four_weekly", "--today", TODAY.isoformat()])
+    result = CliRunner().invoke(app, ["score", "-f", FW_ID, "-r", "four_weekly", "--today", TODAY.isoformat(),
+                                      "--by-return"])
     assert result.exit_code == 0, result.output
     failures = [ln for ln in result.stdout.splitlines() if ln.startswith("CRITICAL PERFORMANCE FAILURE")]
     assert any("Riverside Lodge 2026-09-14: 2.2.2 a) Overall CQC rating" in ln for ln in failures)
     assert "skipped 6 return(s) of other types" in result.output
     csv_out = CliRunner().invoke(app, ["score", "-f", FW_ID, "--format", "csv", "--today", TODAY.isoformat()])
     rows = list(csv.DictReader(io.StringIO(csv_out.stdout)))
-    assert {r["critical_failure"] for r in rows if r["kpi"] == "cqc_overall" and r["provider"] == "Riverside Lodge"} == {"yes"}
+    assert {r["critical_failure"] for r in rows
+            if r["kpi"] == "cqc_overall" and r["provider_name"] == "Riverside Lodge"} == {"yes"}
+    market = CliRunner().invoke(app, ["score", "-f", FW_ID, "-r", "four_weekly", "--today", TODAY.isoformat()])
+    summary = " ".join(market.stdout.split("Critical performance failures:")[1].split())
+    assert "Riverside Lodge: 2.2.2 a) Overall CQC rating" in summary
 
 
 def test_frameworks_show_lists_the_notes() -> None:

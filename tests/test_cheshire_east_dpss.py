@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +154,17 @@ def test_working_days_exclude_weekends_and_bank_holidays(start: date, end: date,
     assert working_days_between(start, end) == days
 
 
+def other_logs(start: date, but: str = "referral_log") -> tuple[dict[str, list[list[Any]]], dict[str, Any]]:
+    """Case logs of one case each in the quarter starting ``start``, with the figures they
+    declare, for a test about one log (``but``) in another quarter than the sample's."""
+    day = start.replace(day=20)
+    logs = {"referral_log": [["R-1", day, day]], "audit_log": [["A-1", day, day]], "review_log": [["V-1", day, day]]}
+    declared = {f"{kind}_{what}": value for kind in ("referrals", "audits", "reviews")
+                for what, value in (("response_due", 1), ("met_within_5_days", 1), ("average_working_days", 0))}
+    del logs[but]
+    return logs, {k: v for k, v in declared.items() if not k.startswith(but.split("_")[0])}
+
+
 EASTER_LOG = [
     ["R-26-001", date(2026, 4, 2), date(2026, 4, 9)],   # 3 working days: within
     ["R-26-002", date(2026, 4, 1), date(2026, 4, 10)],  # 5: within
@@ -164,10 +175,11 @@ EASTER_LOG = [
 
 
 def easter_return(make_return: Make, fw: Framework, **declared: Any) -> Path:
+    logs, other = other_logs(date(2026, 4, 1))
     values = base_values(reporting_period=date(2026, 4, 1), referrals_response_due=5,
-                         referrals_met_within_5_days=3, referrals_average_working_days=4.5)
+                         referrals_met_within_5_days=3, referrals_average_working_days=4.5, **other)
     values.update(declared)
-    return make_return(fw, values, return_id="quarterly", tables=base_tables(referral_log=EASTER_LOG))
+    return make_return(fw, values, return_id="quarterly", tables=base_tables(referral_log=EASTER_LOG, **logs))
 
 
 def test_case_log_over_easter_agrees_with_declared_figures(fw: Framework, make_return: Make) -> None:
@@ -203,14 +215,18 @@ def test_declared_case_count_and_average_are_checked_too(fw: Framework, make_ret
 
 
 def test_christmas_case_log(fw: Framework, make_return: Make) -> None:
-    log = [["R-26-101", date(2025, 12, 23), date(2026, 1, 2)],   # 5: within
-           ["R-26-102", date(2025, 12, 22), date(2026, 1, 2)],   # 6: late
-           ["R-26-103", date(2026, 1, 5), date(2026, 1, 5)]]     # 0: within
+    log = [["R-26-101", date(2025, 12, 23), date(2026, 1, 2)],   # 5: within; due Fri 2 January 2026 (Q1)
+           ["R-26-102", date(2025, 12, 19), date(2026, 1, 2)],   # 6: late; due Tue 30 December 2025 (Q4)
+           ["R-26-103", date(2026, 1, 5), date(2026, 1, 5)],     # 0: within
+           ["R-26-104", date(2025, 12, 24), date(2026, 1, 6)]]   # 6: late; due Mon 5 January 2026 (Q1)
+    logs, other = other_logs(date(2026, 1, 1))
     values = base_values(reporting_period=date(2026, 1, 1), referrals_response_due=3, referrals_met_within_5_days=2,
-                         referrals_average_working_days=3.7)
-    path = make_return(fw, values, return_id="quarterly", tables=base_tables(referral_log=log))
-    assert errors(path) == []
-    assert kpi(score(fw, path), "referral_response").display == "66.7%"
+                         referrals_average_working_days=3.7, **other)
+    path = make_return(fw, values, return_id="quarterly", tables=base_tables(referral_log=log, **logs))
+    [f] = errors(path)  # the case due before Christmas belongs to October-December 2025
+    assert (f.code, f.sheet, f.cell) == ("V401", "Referral log", "B6")
+    assert "Tuesday 30 December 2025, in Oct-Dec 2025 (Q4 2025)" in f.message
+    assert kpi(score(fw, path), "referral_response").display == "66.7%"  # 2 of the 3 cases of the quarter
 
 
 @pytest.mark.parametrize(("in_time", "band"), [(19, "green"), (18, "red")])
@@ -227,11 +243,61 @@ def test_response_target_boundary_95(fw: Framework, make_return: Make, in_time: 
 
 def test_review_log_starts_from_the_due_date(fw: Framework, make_return: Make) -> None:
     log = [["V-001", date(2026, 4, 2), date(2026, 4, 9)], ["V-002", date(2026, 4, 2), date(2026, 4, 14)]]
+    logs, other = other_logs(date(2026, 4, 1), but="review_log")
     values = base_values(reporting_period=date(2026, 4, 1), reviews_response_due=2, reviews_met_within_5_days=1,
-                         reviews_average_working_days=4.5)
-    path = make_return(fw, values, return_id="quarterly", tables=base_tables(review_log=log))
+                         reviews_average_working_days=4.5, **other)
+    path = make_return(fw, values, return_id="quarterly", tables=base_tables(review_log=log, **logs))
     assert errors(path) == []
     assert kpi(score(fw, path), "review_response").display == "50.0%"
+
+
+#: a quarter's referral log: 8 cases due in April-June 2026, 6 met within 5 working days (75%), and
+#: two cases of other quarters: received 2 July (due 9 July, Q3; met in time) and 9 March (due
+#: 16 March, Q1; late). Counted in this quarter they would give 7 of 10 (70%), and be counted twice.
+Q2_LOG = [
+    ["R-201", date(2026, 4, 13), date(2026, 4, 14)],
+    ["R-202", date(2026, 4, 20), date(2026, 4, 21)],
+    ["R-203", date(2026, 7, 2), date(2026, 7, 3)],    # row 7: due Thursday 9 July 2026
+    ["R-204", date(2026, 5, 5), date(2026, 5, 6)],
+    ["R-205", date(2026, 5, 18), date(2026, 5, 29)],  # late
+    ["R-206", date(2026, 3, 9), date(2026, 3, 20)],   # row 10: due Monday 16 March 2026
+    ["R-207", date(2026, 6, 1), date(2026, 6, 2)],
+    ["R-208", date(2026, 6, 8), date(2026, 6, 9)],
+    ["R-209", date(2026, 6, 15), None],               # not met yet
+    ["R-210", date(2026, 6, 22), date(2026, 6, 23)],
+]
+
+
+def test_a_case_of_another_quarter_is_v401_naming_the_row_and_is_not_counted(fw: Framework, make_return: Make) -> None:
+    logs, other = other_logs(date(2026, 4, 1))
+    values = base_values(reporting_period=date(2026, 4, 1), **other, referrals_response_due=8,
+                         referrals_met_within_5_days=6, referrals_average_working_days=2)
+    path = make_return(fw, values, return_id="quarterly", tables=base_tables(referral_log=Q2_LOG, **logs))
+    found = errors(path)
+    assert [(f.code, f.sheet, f.cell) for f in found] == [("V401", "Referral log", "B7"), ("V401", "Referral log", "B10")]
+    assert found[0].message.startswith("1.6 Referral log, row 7: Date received 02/07/2026 puts the case's "
+                                       "5-working-day deadline on Thursday 9 July 2026, in Jul-Sep 2026 (Q3 2026), not in "
+                                       "this return's period Apr-Jun 2026 (Q2 2026)")
+    assert "Monday 16 March 2026, in Jan-Mar 2026 (Q1 2026)" in found[1].message
+    res = kpi(score(fw, path), "referral_response")
+    assert (res.numerator, res.denominator, res.display, res.band) == (6, 8, "75.0%", "red")
+    assert "agree with the Referral log sheet" in res.reason
+
+
+@pytest.mark.parametrize(("received", "in_quarter"), [
+    (date(2026, 3, 26), False),  # due Thursday 2 April 2026 (27, 30, 31 March, 1, 2 April)
+    (date(2026, 3, 25), False),  # due Wednesday 1 April 2026
+    (date(2026, 3, 24), True),   # due Tuesday 31 March 2026: the last case of January-March
+])
+def test_a_case_belongs_to_the_quarter_of_its_fifth_working_day(fw: Framework, make_return: Make, received: date,
+                                                                 in_quarter: bool) -> None:
+    logs, other = other_logs(date(2026, 1, 1))
+    values = base_values(reporting_period=date(2026, 1, 1), **other, referrals_response_due=1,
+                         referrals_met_within_5_days=1, referrals_average_working_days=0)
+    path = make_return(fw, values, return_id="quarterly",
+                       tables=base_tables(referral_log=[["R-1", received, received]], **logs))
+    found = [(f.code, f.cell) for f in errors(path)]
+    assert found == ([] if in_quarter else [("V401", "B5"), ("V402", "C6"), ("V402", "C7")])
 
 
 # --- names in case logs ---------------------------------------------------------------------------
@@ -280,10 +346,14 @@ def test_referral_minimum_is_pro_rated_to_225_a_quarter(fw: Framework, make_retu
 
 
 QUARTERS = [date(2025, 10, 1), date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1)]
-#: one case per log, so that the many returns of the 12-month tests are quick to build and read
-SMALL_LOGS = {"referral_log": [["R-1", date(2026, 7, 6), date(2026, 7, 8)]],
-              "audit_log": [["A-1", date(2026, 7, 6), date(2026, 7, 6)]],
-              "review_log": [["V-1", date(2026, 7, 6), date(2026, 7, 7)]]}
+def small_logs(start: date) -> dict[str, list[list[Any]]]:
+    """One case per log in the quarter starting ``start``, so that the many returns of the 12-month
+    tests are quick to build and read (the 20th of a quarter's first month is a Monday or Tuesday)."""
+    day = start.replace(day=20)
+    return {"referral_log": [["R-1", day, day + timedelta(days=2)]], "audit_log": [["A-1", day, day]],
+            "review_log": [["V-1", day, day + timedelta(days=1)]]}
+
+
 SMALL_DECLARED = {"referrals_response_due": 1, "referrals_met_within_5_days": 1, "referrals_average_working_days": 2,
                   "audits_response_due": 1, "audits_met_within_5_days": 1, "audits_average_working_days": 0,
                   "reviews_response_due": 1, "reviews_met_within_5_days": 1, "reviews_average_working_days": 1}
@@ -303,7 +373,7 @@ def quarter_file(fw: Framework, tmp_path_factory: pytest.TempPathFactory) -> Cal
         if key not in made:
             values = with_referrals(base_values(reporting_period=start, provider_name=provider, **SMALL_DECLARED), n)
             path = folder / f"{len(made)}.xlsx"
-            path.write_bytes(fill_workbook(template_for(fw, "quarterly"), values, tables=SMALL_LOGS))
+            path.write_bytes(fill_workbook(template_for(fw, "quarterly"), values, tables=small_logs(start)))
             made[key] = path
         return made[key]
 
@@ -444,7 +514,7 @@ def test_regenerated_samples_are_byte_identical(fw: Framework, tmp_path: Path) -
 
 def test_default_score_run_mixes_return_types_and_shows_the_12_month_judgement() -> None:
     notes: list[str] = []
-    report = score_paths(FW_ID, [], today=TODAY, notice=notes.append)
+    report = score_paths(FW_ID, [], today=TODAY, notice=notes.append).scores
     assert len(report.returns) == len(TOP_LEVEL) and report.unreadable == 0
     assert {r.return_type for r in report.returns} == {"quarterly", "annual"}
     assert "commissioner-data.csv" in notes[0]
@@ -458,7 +528,7 @@ def test_default_score_run_mixes_return_types_and_shows_the_12_month_judgement()
 
 def test_scoring_one_return_type_of_a_mixed_folder() -> None:
     notes: list[str] = []
-    report = score_paths(FW_ID, [], return_id="annual", today=TODAY, notice=notes.append)
+    report = score_paths(FW_ID, [], return_id="annual", today=TODAY, notice=notes.append).scores
     assert {r.return_type for r in report.returns} == {"annual"} and len(report.returns) == 2
     assert any("skipped 9" in n for n in notes)
 

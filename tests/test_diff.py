@@ -54,7 +54,8 @@ def _summary(diff: FrameworkDiff) -> list[tuple[str, str, bool, str]]:
 
 RENAME = [
     ("- id: calls_late\n", "- id: calls_late_count\n"),
-    ("calls_late + calls_missed", "calls_late_count + calls_missed"),
+    ("calls_total - calls_late - calls_rescheduled", "calls_total - calls_late_count - calls_rescheduled"),
+    ("calls_late + calls_rescheduled", "calls_late_count + calls_rescheduled"),
 ]
 DEADLINE_5 = ("      day: 7\n", "      day: 5\n")
 GREEN_92 = ("      green: 90\n", "      green: 92\n")
@@ -128,11 +129,27 @@ def test_remove_item(base: Framework) -> None:
 
 def test_remove_commissioner_item_is_not_breaking(base: Framework) -> None:
     start = TEXT.index("          - id: pocs_awarded\n")
-    end = TEXT.index("      - id: management_information\n")
+    end = TEXT.index("        breakdowns:\n          - id: pocs_no_response_in\n")
     diff = _diff(base, (TEXT[start:end], ""))
     assert _summary(diff) == [
         ("item_removed", "returns.monthly.items.pocs_awarded", False, "workbook"),
     ]
+
+
+def test_required_when_changed_is_reported(base: Framework) -> None:
+    diff = _diff(base, ("required_when: complaints_upheld > 0", "required_when: complaints_upheld > 1"))
+    assert _summary(diff) == [
+        ("item_required_changed", "returns.monthly.items.complaints_upheld_reasons.required_when", True, "workbook"),
+    ]
+    assert diff.changes[0].message == ('Item "Reason for each formal complaint upheld" (complaints_upheld_reasons) is '
+                                       "now required only when complaints_upheld > 1 (was only when "
+                                       "complaints_upheld > 0).")
+
+
+def test_judging_on_the_exact_value_is_a_scoring_change(base: Framework) -> None:
+    diff = _diff(base, ("      green: 90\n      amber: 75\n", "      green: 90\n      amber: 75\n      judge: exact\n"))
+    assert _summary(diff) == [("band_changed", "kpis.successful_calls.bands.judge", False, "scoring")]
+    assert "the value judged (rounded or exact) is now exact (was rounded)" in diff.changes[0].message
 
 
 def test_add_required_item(base: Framework) -> None:

@@ -83,12 +83,19 @@ def market(dorset: Framework, make_return: Callable[..., Path]) -> Market:
             values = {**DORSET_CLEAN, "provider_name": f"P{i}", "cqc_location_id": f"1-{i:09d}", **change}
             if i in invalid:  # outcomes achieved > reviewed: an error
                 values["outcomes_achieved"] = values["outcomes_reviewed"] + 1
-            report = validate_file(make_return(dorset, values), today=TODAY)
+            report = validate_file(make_return(dorset, values, tables=moves_listed(values)), today=TODAY)
             assert report.valid is (i not in invalid), [f.message for f in report.findings if f.severity == "error"]
             reports.append(report)
         return score_reports(dorset, reports)
 
     return score
+
+
+def moves_listed(values: dict[str, Any], rows: int | None = None) -> dict[str, list[list[Any]]]:
+    """The Care home moves table with one row per move counted (or ``rows`` rows)."""
+    n = values.get("moves_to_care_home", 0) if rows is None else rows
+    return {"care_home_moves": [[f"CHM-{i:03d}", date(2026, 2, 2), "Directly from home", "Increased care needs",
+                                 "No", None] for i in range(1, n + 1)]}
 
 
 def bands(report: ScoreReport, kpi: str) -> dict[str, str]:
@@ -117,8 +124,8 @@ def test_quarterly_measures_with_ascof_tags(dorset: Framework) -> None:
     assert ascof["2A"] == {"care_home_moves"}
     assert {"feel_in_control", "partner_in_control"} <= ascof["1B"]
     lower = {k.id for k in dorset.kpis if isinstance(k.bands, RelativeBands) and k.bands.direction.value == "lower"}
-    assert lower == {"care_home_moves", "unrequested_carer_changes", "attributable_safeguarding", "payments_to_plan",
-                     "payments_to_purchase_orders"}
+    assert lower == {"care_home_moves", "unrequested_carer_changes", "attributable_safeguarding",
+                     "payments_to_plan_compared", "payments_to_purchase_orders"}
     assert all(k.bands.min_peers == 4 for k in dorset.kpis if isinstance(k.bands, RelativeBands))
 
 
@@ -287,7 +294,7 @@ def run(*args: str) -> Any:
 
 
 def test_score_bundled_samples_names_the_peers() -> None:
-    r = run("score", "--framework", "dorset", "--today", TODAY.isoformat())
+    r = run("score", "--framework", "dorset", "--today", TODAY.isoformat(), "--by-return")
     assert r.exit_code == 0
     lines = r.stdout.splitlines()
     head = " ".join(r.stdout.split("KPI scores: dorset")[0].split())
@@ -352,3 +359,72 @@ def test_samples_score_as_expected(dorset: Framework) -> None:
 
 def test_samples_are_reproducible(dorset: Framework, tmp_path: Path) -> None:
     check_regenerated(dorset, SAMPLES, tmp_path)
+
+
+# --- faithful to the appendix: 6.2's own standard, one row per move, numbers and trends -----------------------
+
+
+@pytest.mark.parametrize(("payments", "display", "band"), [
+    (99000, "99.0%", "green"),
+    (100000, "100.0%", "green"),     # "less or equal to the value of initial Care and Support Plans"
+    (100040, "100.04%", "red"),      # above the plan, though it rounds to 100.0%
+    (103000, "103.0%", "red"),
+])
+def test_costs_against_the_plan_are_judged_against_the_appendix_standard(market: Market, payments: int, display: str,
+                                                                         band: str) -> None:
+    alone = market({"actual_payments": payments})
+    r = _kpi(alone.returns[0].kpis, "payments_to_plan")
+    assert (r.display, r.band, r.target) == (display, band, "100% or lower")
+
+
+def test_a_provider_at_99_percent_of_its_plan_is_never_red(market: Market) -> None:
+    """Against four cheaper peers, 99% of the plan is the bottom quartile of the comparison, which is shown
+    beside the standard; the standard itself is met."""
+    report = market({"actual_payments": 99000}, *[{"actual_payments": v} for v in (90000, 91000, 92000, 93000)])
+    mine = report.returns[0]
+    assert (_kpi(mine.kpis, "payments_to_plan").band, _kpi(mine.kpis, "payments_to_plan_compared").band) == (
+        "green", "red")
+
+
+@pytest.mark.parametrize(("moves", "rows", "found"), [
+    (5, 0, [("V403", "moves_to_care_home")]),
+    (5, 4, [("V403", "moves_to_care_home")]),
+    (2, 3, [("V403", "moves_to_care_home")]),
+    (5, 5, []),
+    (0, 0, []),
+])
+def test_the_care_home_moves_table_has_one_row_per_move(dorset: Framework, make_return: Callable[..., Path],
+                                                       moves: int, rows: int, found: list[tuple[str, str]]) -> None:
+    values = {**DORSET_CLEAN, "moves_to_care_home": moves}
+    report = validate_file(make_return(dorset, values, tables=moves_listed(values, rows)), today=TODAY)
+    assert [(f.code, f.field) for f in report.findings if f.severity == "error"] == found
+    kpi = _kpi(score_reports(dorset, [report]).returns[0].kpis, "care_home_moves")
+    if found:
+        (f,) = [f for f in report.findings if f.code == "V403"]
+        assert (f.sheet, f.cell) == ("Healthy and well", "C6")
+        assert f.message == (f"Individuals who moved from their own home into a registered care home after early "
+                             f"termination of their Care and Support Plan: the return declares {moves} in Healthy and "
+                             f"well!C6, but the Care home moves sheet (Moves into a registered care home (reasons and "
+                             f"attribution)) has {rows} row{'s' if rows != 1 else ''}, and it must have one row per "
+                             f"case counted: " + ("list every case on it, one row each" if rows < moves else
+                                                 "remove the rows that are not counted, or correct the figure"))
+        assert (kpi.display, kpi.band) == ("n/a", "na")
+        assert "has an error (V403)" in kpi.reason
+
+
+def test_the_number_joining_through_schemes_is_reported_beside_the_share(market: Market, dorset: Framework) -> None:
+    r = _kpi(market({}).returns[0].kpis, "joiners_via_schemes_number")
+    assert (r.display, r.band) == ("3", "na")
+    notes = {(where, n.title) for where, n in dorset.all_notes()}
+    assert ("kpi joiners_via_schemes", "A number, reported as a share, with the number beside it") in notes
+
+
+def test_measures_worded_as_a_trend_say_which_way_is_better(dorset: Framework) -> None:
+    trend = {k.id: k.tags.get("trend") for k in dorset.kpis if "trend" in k.tags}
+    assert trend == {"positive_experience": "increase", "feel_in_control": "increase",
+                     "partner_positive_experience": "increase", "referrals_accepted": "increase",
+                     "unrequested_carer_changes": "decrease", "consistent_support": "increase",
+                     "guaranteed_hours": "increase"}
+    titles = {n.title for _, n in dorset.all_notes()}
+    assert {"Measures worded as a change over time", "No annual return and no deadline for the annual reports"} <= titles
+    assert dorset.effective_from_placeholder

@@ -181,6 +181,14 @@ CASES: dict[str, tuple[list[tuple[str, str]], str, str]] = {
                                                 "F020", "- id: required_calls_total"),
     "rule id not a name": ([("- id: late_within_total\n", "- id: Late-within-total\n")],
                            "F004", "- id: Late-within-total"),
+    # Green raised from 95 to 97 while the text people read still says 95
+    "bands as printed give other numbers": ([("green: 95, amber: 75}",
+                                              'green: 97, amber: 75, as_printed: "Green 95+%, Amber 75-94%"}')],
+                                            "F021", "as_printed:"),
+    # the deadline moved from the 10th to the 7th while its text still says the 10th
+    "deadline text names another day": ([("{rule: day_of_following_month, day: 7}",
+                                           '{rule: day_of_following_month, day: 7, text: "by the 10th of the '
+                                           'following month"}')], "F022", "deadline:"),
 }
 
 
@@ -238,6 +246,89 @@ def _versions(tmp_path: Path, second: str) -> list[FrameworkProblem]:
     (folder / "versions" / "mini-1.yaml").write_text(second)
     problems = lint_paths([folder]).problems
     return problems
+
+
+def test_bands_as_printed_must_give_the_band_numbers(tmp_path: Path) -> None:
+    def problems(bands: str) -> list[FrameworkProblem]:
+        return lint(tmp_path, edit(("bands: {scheme: thresholds, green: 95, amber: 75}", f"bands: {bands}")))
+
+    assert problems('{scheme: thresholds, green: 95, amber: 75, as_printed: "Green 95+%, Amber 75-94%, Red 0-74%"}') == []
+    assert problems('{scheme: thresholds, green: 95, amber: 75, as_printed: "Full compliance"}') == []  # words only
+    (p,) = problems('{scheme: thresholds, green: 97, amber: 75, as_printed: "Green 95+%, Amber 75-94%"}')
+    assert p.message == ("KPI 'on_time': the bands as printed ('Green 95+%, Amber 75-94%') do not give the Green "
+                         "threshold, 97: correct the text or the number")
+    (p,) = problems('{scheme: thresholds, green: 95, amber: 70, as_printed: "Green 95+%, Amber 75-94%"}')
+    assert "the Amber threshold, 70" in p.message
+    assert problems('{scheme: met, target: 87.5, as_printed: "Target: 87.5%"}') == []
+    assert "the target, 1000" in problems('{scheme: met, target: 1000, as_printed: "Target: 1,200"}')[0].message
+    assert problems('{scheme: met, target: 1200, as_printed: "Target: 1,200"}') == []
+    (p,) = problems('{scheme: trajectory, minimum: 85, final: 95, as_printed: "80% minimum increasing to 95%"}')
+    assert "the minimum, 85" in p.message
+
+
+@pytest.mark.parametrize(("deadline", "named"), [
+    ('{rule: day_of_following_month, day: 7, text: "by the 10th of the following month"}', "day 10"),
+    ('{rule: fixed, day: 30, month: 4, text: "by 30 June"}', "June"),
+    ('{rule: fixed, day: 30, month: 4, text: "by 31st April"}', "day 31"),
+    ('{rule: days_after_period_end, days: 10, working_days: true, text: "within 7 working days"}', "7 days"),
+])
+def test_deadline_text_must_name_the_rules_day(tmp_path: Path, deadline: str, named: str) -> None:
+    text = edit(("{rule: day_of_following_month, day: 7}", deadline))
+    (p,) = only(lint(tmp_path, text), "F022")
+    assert f"names {named}, but the rule is" in p.message
+
+
+@pytest.mark.parametrize("deadline", [
+    '{rule: day_of_following_month, day: 7, text: "by the 7th day of the following month (January by 7 February)"}',
+    '{rule: fixed, day: 30, month: 4, text: "no later than 30 April (3.1.3); results by 30th April (2.4)"}',
+    '{rule: days_after_period_end, days: 10, working_days: true, text: "a four (4) weekly return (3.1.1)"}',
+])
+def test_deadline_text_agreeing_with_the_rule_is_clean(tmp_path: Path, deadline: str) -> None:
+    assert lint(tmp_path, edit(("{rule: day_of_following_month, day: 7}", deadline))) == []
+
+
+TABLE = """    record_tables:
+      - id: late_calls_log
+        label: Late calls
+        sheet: Late calls log
+        one_row_per: {item}
+        columns:
+          - {{id: call_ref, label: Call reference, type: text, reference: true}}
+"""
+
+
+@pytest.mark.parametrize(("item", "code", "words"), [
+    ("calls_late", None, ""),
+    ("calls_lat", "F005", "one_row_per names unknown item 'calls_lat'"),
+    ("policy_in_place", "F002", "one_row_per item 'policy_in_place' must be a count (it is yes_no)"),
+])
+def test_one_row_per_names_a_count(tmp_path: Path, item: str, code: str | None, words: str) -> None:
+    text = edit(("    rules:\n", TABLE.format(item=item) + "    rules:\n"))
+    problems = lint(tmp_path, text)
+    if code is None:
+        assert problems == []
+    else:
+        (p,) = only(problems, code)
+        assert words in p.message and p.line == line_of(text, "one_row_per:")
+
+
+@pytest.mark.parametrize(("field", "code", "words"), [
+    ("required_when: calls_late > 0", None, ""),
+    ("required_when: calls_lat > 0", "F005", "names unknown item 'calls_lat'"),
+    ("required_when: calls_late >", "F006", "syntax error"),
+    ("required: false\n            required_when: calls_late > 0", "F002", "optional, so required_when has no effect"),
+])
+def test_required_when_is_an_expression_over_known_items(tmp_path: Path, field: str, code: str | None,
+                                                         words: str) -> None:
+    text = edit(("            label: Management information nobody scores\n            type: count\n",
+                 f"            label: Management information nobody scores\n            type: count\n"
+                 f"            {field}\n"))
+    problems = lint(tmp_path, text)
+    if code is None:
+        assert problems == []
+    else:
+        (p,) = only(problems, code)
+        assert words in p.message and p.line == line_of(text, "required_when:")
 
 
 def test_versions_of_one_framework_are_linted_together(tmp_path: Path) -> None:

@@ -35,14 +35,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from carekpi.base.errors import UnreadableWorkbook
 from carekpi.workbook import preflight as pf
-from carekpi.workbook.preflight import (
-    OPENPYXL_READ_ERRORS,
-    UnsafeEnvironment,
-    declared_dimensions,
-    ensure_safe_xml,
-    preflight,
-    sheet_parts,
-)
+from carekpi.workbook.openpyxl_load import OPENPYXL_READ_ERRORS, UnsafeEnvironment, ensure_safe_xml
+from carekpi.workbook.preflight import declared_dimensions, preflight, sheet_parts
 
 Builder = Callable[[Path], Path]
 
@@ -568,6 +562,8 @@ HOSTILE: dict[str, tuple[Builder, str]] = {
     "zip_encrypted_flag": (_zip_encrypted_flag, "password"),
     "bzip2_member": (_bzip2_member, "compression method"),
     "duplicate_member_names": (_duplicate_names, DAMAGED),
+    # nothing but the end-of-archive record (this once ended in "internal error", exit 3)
+    "empty_archive": (_raw("empty.xlsx", b"PK\x05\x06" + b"\x00" * 18), "empty zip archive"),
     "billion_laughs_workbook": (
         with_member(WORKBOOK, workbook_with_entity(BILLION_LAUGHS, b"&lol9;")),
         ENTITY,

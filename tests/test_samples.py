@@ -74,7 +74,7 @@ def test_top_level_samples_span_green_amber_and_red(surrey: Framework) -> None:
 
 def test_regenerated_samples_are_byte_identical(surrey: Framework, tmp_path: Path) -> None:
     written = write_samples(surrey, tmp_path)
-    assert len(written) == len(ENTRIES) + 1  # the workbooks and the council's CSV
+    assert len(written) == len(ENTRIES) + 3  # the workbooks, the council data, providers and register
     for path in written:
         rel = path.relative_to(tmp_path)
         committed = SAMPLES / rel

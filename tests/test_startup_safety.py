@@ -1,4 +1,5 @@
-"""carekpi refuses to read any workbook when openpyxl's XML parsing is not defused."""
+"""carekpi refuses to load a workbook with openpyxl (template --check) when openpyxl's XML parsing is
+not defused; returns are read by carekpi's own reader, which needs no openpyxl."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from pathlib import Path
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_returns" / "surrey" / "brightwater-2026-01.xlsx"
 
 
-def test_validate_refuses_to_run_without_defusedxml() -> None:
+def test_template_check_refuses_to_run_without_defusedxml() -> None:
     code = (
         "import sys, openpyxl.xml as ox\n"
         "ox.DEFUSEDXML = False\n"
-        f"sys.argv = ['carekpi', 'validate', {str(SAMPLE)!r}]\n"
+        f"sys.argv = ['carekpi', 'template', '--check', {str(SAMPLE)!r}]\n"
         "from carekpi.cli import main\n"
         "main()\n"
     )

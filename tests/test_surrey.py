@@ -19,7 +19,10 @@ from typing import Any
 
 import openpyxl
 import pytest
+from typer.testing import CliRunner
 
+from carekpi.base.errors import UsageError
+from carekpi.cli import app
 from carekpi.framework.compiled import compiled
 from carekpi.framework.cover import META_SHEET, cover_items
 from carekpi.framework.model import Framework, Source
@@ -40,7 +43,8 @@ _ROWS = {
     "KPI 1-3": ["packages_ceased", "packages_handed_back", "calls_total", "calls_late", "calls_missed",
                 "calls_rescheduled", "calls_cancelled_provider", "calls_cancelled_recipient",
                 "calls_cancelled_recipient_24h"],
-    "Management information": ["complaints_received", "complaints_not_upheld", "complaints_upheld", "complaints_open",
+    "Management information": ["complaints_received", "complaints_not_upheld", "complaints_upheld",
+                               "complaints_upheld_reasons", "complaints_open",
                                "complaints_closed", "safeguarding_referrals", "safeguarding_s42",
                                "safeguarding_s42_abuse_risk", "safeguarding_s42_no_abuse", "safeguarding_s42_open"],
     "Live-in care": ["linc_packages_ceased", "linc_packages_handed_back", "linc_breaks_delivered",
@@ -93,12 +97,14 @@ def _passes(rule: str, changes: dict[str, Any], **kw: Any) -> Case:
 
 
 RULE_CASES = [
+    # recipient cancellations are not in KPI 1 (neither delivered nor due), so it keeps its band
     _fails("recipient_24h_within_recipient_cancellations", {"calls_cancelled_recipient_24h": 101},
-           "calls_cancelled_recipient_24h", bands={"successful_calls": "na"}),
+           "calls_cancelled_recipient_24h"),
     _passes("recipient_24h_within_recipient_cancellations", {"calls_cancelled_recipient_24h": 100}),
-    _fails("call_outcomes_within_total", {"calls_total": 199}, "calls_late",
+    # late + rescheduled calls are calls delivered: 40 + 20 = 60 of the calls in the total
+    _fails("delivered_outcomes_within_total", {"calls_total": 59}, "calls_late",
            bands={"successful_calls": "na"}),
-    _passes("call_outcomes_within_total", {"calls_total": 200}, bands={"successful_calls": "red"},
+    _passes("delivered_outcomes_within_total", {"calls_total": 60}, bands={"successful_calls": "red"},
             shown={"successful_calls": "0.0%"}),
     _fails("restarts_taken_within_offered", {"restarts_taken": 11}, "restarts_taken",
            bands={"successful_restarts": "na"}),
@@ -106,9 +112,10 @@ RULE_CASES = [
     _fails("care_certificates_within_staff", {"staff_care_certificate": 101}, "staff_care_certificate",
            bands={"care_certificate": "na"}),
     _passes("care_certificates_within_staff", {"staff_care_certificate": 100}, shown={"care_certificate": "100.0%"}),
-    _fails("new_staff_within_staff", {"staff_new_direct_care": 99, "staff_new_back_office": 2},
+    # new starters are in the month-end total or among the leavers (100 + 3)
+    _fails("new_staff_within_staff", {"staff_new_direct_care": 102, "staff_new_back_office": 2},
            "staff_new_direct_care", bands={"care_certificate": "na"}),
-    _passes("new_staff_within_staff", {"staff_new_direct_care": 99, "staff_new_back_office": 1}),
+    _passes("new_staff_within_staff", {"staff_new_direct_care": 102, "staff_new_back_office": 1}),
     _fails("orientation_completed_within_eligible", {"staff_orientation_completed": 6}, "staff_orientation_completed"),
     _passes("orientation_completed_within_eligible", {"staff_orientation_eligible": 6,
                                                       "staff_orientation_completed": 6}),
@@ -142,7 +149,7 @@ CASES = [
     Case("number-with-trailing-space", {"restarts_offered": "10 "}, findings=(("V103", "restarts_offered"),),
          shown={"successful_restarts": "90.0%"}),
     Case("number-with-thousands-comma", {"calls_total": "1,234"}, findings=(("V103", "calls_total"),),
-         shown={"successful_calls": "91.2%"}),
+         shown={"successful_calls": "92.2%"}),  # (1234 - 40 - 20) / (1234 + 10 + 30)
     Case("words-in-a-count", {"staff_leavers": "three"}, findings=(("V102", "staff_leavers"),), valid=False),
     Case("fraction-in-a-count", {"calls_late": 12.5}, findings=(("V105", "calls_late"),), valid=False,
          bands={"successful_calls": "na"}),
@@ -243,9 +250,9 @@ def test_messages(surrey: Framework, make_return: Callable[..., Path]) -> None:
     assert _messages(surrey, make_return, {"restarts_taken": 11}) == {
         "V201 restarts_taken": "Total number of eligible restarts taken on (same provider) (11) must be at most "
                                "Total number of restarts offered (10)"}
-    assert _messages(surrey, make_return, {"calls_total": 199}) == {
-        "V201 calls_late": "Late, missed, rescheduled and cancelled calls add up to 200, more than the 199 in "
-                           "Total Number of Calls"}
+    assert _messages(surrey, make_return, {"calls_total": 59}) == {
+        "V201 calls_late": "Late and rescheduled calls (60) are calls delivered, so they cannot be more than the 59 "
+                           "calls delivered in Total Number of Calls"}
     assert _messages(surrey, make_return, {"reporting_period": date(2026, 12, 1)}) == {
         "V302 reporting_period": "the reporting period December 2026 is in the future"}
     assert _messages(surrey, make_return, {"cqc_location_id": "ABC123"}) == {
@@ -406,7 +413,7 @@ def _cell(wb: openpyxl.Workbook, name: str) -> Any:
 def test_every_provider_input_has_a_defined_name_equal_to_its_id(surrey: Framework) -> None:
     wb = _template(surrey)
     inputs = _provider_inputs(surrey)
-    assert len(inputs) == 9 + 34
+    assert len(inputs) == 9 + 35
     for item_id, sheet in inputs:
         assert item_id in wb.defined_names, item_id
         assert _cell(wb, item_id).parent.title == sheet
@@ -415,11 +422,11 @@ def test_every_provider_input_has_a_defined_name_equal_to_its_id(surrey: Framewo
 def test_council_items_have_no_input_cell(surrey: Framework) -> None:
     wb = _template(surrey)
     council = [i.id for i in surrey.return_type().items() if i.source == Source.commissioner]
-    assert len(council) == 7
+    assert len(council) == 7 + 7  # the e-brokerage items, and no response by postcode area
     for item_id in council:
         assert item_id not in wb.defined_names
     ws = wb["SCC data"]
-    assert [c.value for c in ws["C"] if c.value == "Supplied by the council"] == ["Supplied by the council"] * 7
+    assert [c.value for c in ws["C"] if c.value == "Supplied by the council"] == ["Supplied by the council"] * 14
 
 
 def test_input_cells_are_unlocked_everything_else_locked_and_sheets_protected(surrey: Framework) -> None:
@@ -485,10 +492,158 @@ def test_filling_by_name_writes_the_named_cell(surrey: Framework) -> None:
 
 
 def test_a_kpi_whose_inputs_break_a_rule_is_not_banded(surrey: Framework, make_return: Callable[..., Path]) -> None:
-    """11 restarts taken of 10 offered would be 110% Green; carekpi shows the figure but no band."""
+    """11 restarts taken of 10 offered would be 110% Green; carekpi shows neither a figure nor a band."""
     path = make_return(surrey, {**SURREY_CLEAN, "restarts_taken": 11})
     report = validate_file(path, today=TODAY)
     [kpi] = [k for k in score_reports(surrey, [report]).returns[0].kpis if k.kpi == "successful_restarts"]
-    assert (kpi.display, kpi.band) == ("110.0%", "na")
+    assert (kpi.display, kpi.band, kpi.value, kpi.numerator, kpi.denominator) == ("n/a", "na", None, None, None)
     assert kpi.reason == ("not banded: Total number of eligible restarts taken on (same provider) has an error "
                           "(V201) in this return; correct the return and score it again")
+
+
+@pytest.mark.parametrize(("typed", "why"), [
+    ("12 calls", "'12 calls' is not a whole number"),
+    (-50, "-50 is below the minimum 0"),
+    (12.5, "12.5 is not a whole number"),
+])
+def test_an_invalid_value_is_reported_as_invalid_not_missing(surrey: Framework, make_return: Callable[..., Path],
+                                                             typed: Any, why: str) -> None:
+    report = validate_file(make_return(surrey, {**SURREY_CLEAN, "calls_late": typed}), today=TODAY)
+    [kpi] = [k for k in score_reports(surrey, [report]).returns[0].kpis if k.kpi == "successful_calls"]
+    assert (kpi.display, kpi.band, kpi.value) == ("n/a", "na", None)
+    assert kpi.reason == f"invalid input: Number of late calls ({why}): correct the return and score it again"
+
+
+def test_an_invalid_value_and_a_blank_one_are_both_named(surrey: Framework, make_return: Callable[..., Path]) -> None:
+    path = make_return(surrey, {**SURREY_CLEAN, "calls_late": "Maybe"}, drop=("calls_missed",))
+    [kpi] = [k for k in score_reports(surrey, [validate_file(path, today=TODAY)]).returns[0].kpis
+             if k.kpi == "successful_calls"]
+    assert kpi.reason == ("invalid input: Number of late calls ('Maybe' is not a whole number): correct the return "
+                          "and score it again; missing input: Number of missed calls")
+
+
+def test_a_kpi_that_cannot_be_computed_honestly_shows_no_figure(surrey: Framework,
+                                                                make_return: Callable[..., Path]) -> None:
+    """Late calls beyond the calls delivered would compute to a negative percentage: no figure at all."""
+    path = make_return(surrey, {**SURREY_CLEAN, "calls_total": 100, "calls_late": 150})
+    scored = score_reports(surrey, [validate_file(path, today=TODAY)]).returns[0]
+    [kpi] = [k for k in scored.kpis if k.kpi == "successful_calls"]
+    assert (kpi.display, kpi.band, kpi.value, kpi.numerator) == ("n/a", "na", None, None)
+    assert "Number of late calls has an error (V201) in this return" in kpi.reason
+
+
+# --- faithful to the schedule's own definitions -------------------------------------------------------------------
+
+
+def _kpis(surrey: Framework, make_return: Callable[..., Path], changes: dict[str, Any],
+          drop: tuple[str, ...] = ()) -> tuple[ValidationReport, dict[str, Any]]:
+    report = validate_file(make_return(surrey, {**SURREY_CLEAN, **changes}, drop=drop), today=TODAY)
+    return report, {k.kpi: k for k in score_reports(surrey, [report]).returns[0].kpis}
+
+
+#: "Total Number of Calls delivered": a provider following the printed definition
+DELIVERED = {"calls_total": 1000, "calls_late": 40, "calls_rescheduled": 20, "calls_missed": 25,
+             "calls_cancelled_provider": 15, "calls_cancelled_recipient": 100, "calls_cancelled_recipient_24h": 30}
+
+
+def test_total_calls_are_the_calls_delivered(surrey: Framework, make_return: Callable[..., Path]) -> None:
+    """Read as every call commissioned, this month was 800/900 = 88.9% Amber; as the calls delivered the
+    schedule defines, (1000 - 40 - 20) / (1000 + 25 + 15) = 940/1040 = 90.4% Green."""
+    report, kpis = _kpis(surrey, make_return, DELIVERED)
+    assert _findings(report) == Counter()
+    k = kpis["successful_calls"]
+    assert (k.numerator, k.denominator, k.display, k.band) == (940, 1040, "90.4%", "green")
+
+
+def test_recipient_cancellations_beyond_the_calls_delivered_are_accepted(surrey: Framework,
+                                                                        make_return: Callable[..., Path]) -> None:
+    """100 calls delivered, 5 of them late, and 100 more cancelled by the service recipient: a valid month
+    (once refused: "... add up to 105, more than the 100 in Total Number of Calls")."""
+    report, kpis = _kpis(surrey, make_return, {"calls_total": 100, "calls_late": 5, "calls_rescheduled": 0,
+                                               "calls_missed": 0, "calls_cancelled_provider": 0,
+                                               "calls_cancelled_recipient": 100,
+                                               "calls_cancelled_recipient_24h": 10})
+    assert _findings(report) == Counter()
+    assert (kpis["successful_calls"].display, kpis["successful_calls"].band) == ("95.0%", "green")
+
+
+def test_the_call_items_say_whether_they_are_in_the_total(surrey: Framework) -> None:
+    ws = _template(surrey)["KPI 1-3"]
+    inside = {"calls_late": "is one of the calls in Total Number of Calls",
+              "calls_rescheduled": "one of the calls in Total Number of Calls",
+              "calls_missed": "not in Total Number of Calls", "calls_cancelled_provider": "not in Total Number of Calls",
+              "calls_cancelled_recipient": "not in Total Number of Calls",
+              "calls_cancelled_recipient_24h": "not in Total Number of Calls",
+              "calls_total": "The calls delivered in the month"}
+    for item, words in inside.items():
+        _sheet, cell = CELLS[item]
+        text = ws[f"D{cell[1:]}"].value
+        assert "How to fill it in:" in text and words in text, (item, text)
+    kpi_row = _cell(_template(surrey), "kpi_successful_calls_value").row
+    assert "Calls due = calls delivered (Total Number of Calls) + missed calls" in ws[f"E{kpi_row}"].value
+    show = CliRunner().invoke(app, ["frameworks", "show", "surrey"]).stdout
+    assert "about: Successful calls as a share of calls due" in show
+    assert "how to fill it in: A missed call was not delivered, so it is not in Total Number of Calls" in show
+
+
+def test_a_new_starter_who_left_within_the_month_is_accepted(surrey: Framework,
+                                                             make_return: Callable[..., Path]) -> None:
+    """Total staff is counted at the end of the month; 11 new starters, 2 of whom left again, with 10 staff at
+    the month end is a possible month (once a blocking error: new staff > total staff)."""
+    report, _ = _kpis(surrey, make_return, {"staff_total": 10, "staff_new_direct_care": 11, "staff_new_back_office": 0,
+                                            "staff_leavers": 2, "staff_care_certificate": 10,
+                                            "staff_orientation_eligible": 11, "staff_orientation_completed": 11})
+    assert _findings(report) == Counter()
+
+
+@pytest.mark.parametrize(("upheld", "reasons", "findings"), [
+    (1, None, {("V101", "complaints_upheld_reasons")}),
+    (1, "Late visits; rota changed", set()),
+    (0, None, set()),
+])
+def test_upheld_complaints_come_with_their_reasons(surrey: Framework, make_return: Callable[..., Path], upheld: int,
+                                                   reasons: str | None, findings: set[tuple[str, str]]) -> None:
+    changes = {"complaints_upheld": upheld, "complaints_not_upheld": 2 - upheld, "complaints_upheld_reasons": reasons}
+    report, _ = _kpis(surrey, make_return, changes, drop=() if reasons else ("complaints_upheld_reasons",))
+    assert {(f.code, f.field) for f in report.findings if f.code != "V306"} == findings
+    for f in report.findings:
+        if f.code == "V101":
+            assert (f.sheet, f.cell) == CELLS["complaints_upheld_reasons"]
+
+
+def test_what_follows_a_late_or_missing_return_is_recorded(surrey: Framework) -> None:
+    late = surrey.submissions
+    assert late.late_or_missing is None
+    assert late.consequence is not None and late.consequence.startswith(
+        "Where monitoring information is not submitted as requested, the commissioner may give notice in writing")
+    assert "the commissioner may suspend the provider from the contract" in late.consequence
+    show = CliRunner().invoke(app, ["frameworks", "show", "surrey"]).stdout
+    assert "  late or missing returns: Where monitoring information is not submitted as requested" in show
+    notes = {title: text for _, title, text in _notes_rows(surrey)}
+    assert "may suspend the provider from the contract" in notes["Late or missing returns"]
+    for title in ("Quarterly contract monitoring meetings", "Extra information from High Needs (Continuing Healthcare) "
+                  "providers", "The annual customer feedback survey"):
+        assert title in notes
+
+
+def _notes_rows(fw: Framework) -> list[tuple[str, str, str]]:
+    ws = openpyxl.load_workbook(io.BytesIO(template_for(fw)))["Notes"]
+    return [(a, b, c) for a, b, c in ws.iter_rows(min_row=4, max_col=3, values_only=True)]
+
+
+def test_no_response_by_postcode_area_is_council_data_that_adds_up(surrey: Framework, make_return: Callable[..., Path],
+                                                                  tmp_path: Path) -> None:
+    header = "provider,period,pocs_responded,pocs_no_response," + ",".join(
+        f"pocs_no_response_in_{a}" for a in ("gu", "kt", "rh", "tw", "cr", "sm", "other"))
+    good = tmp_path / "good.csv"
+    good.write_text(f"{header}\n1-000000001,2026-03,90,10,4,3,1,0,0,0,2\n", encoding="utf-8")
+    council = load_commissioner_data(good, surrey)
+    report = validate_file(make_return(surrey, SURREY_CLEAN), today=TODAY)
+    kpi4 = next(k for k in score_reports(surrey, [report], commissioner=council).returns[0].kpis
+                if k.kpi == "pocs_responded")
+    assert (kpi4.display, kpi4.band) == ("90.0%", "green")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"{header}\n1-000000001,2026-03,90,10,4,3,1,0,0,0,1\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"line 2: No. of POCs request with no response, by postcode area add up "
+                                         r"to 9, but they must add up to pocs_no_response \(10\)"):
+        load_commissioner_data(bad, surrey)

@@ -319,6 +319,40 @@ def mutations(data: bytes, seed: int, count: int) -> Iterator[tuple[str, bytes]]
         yield mutate(data, rng, kind)
 
 
+def one_string_everywhere(chars: int = 1_000_000, rows: int = 10_000, cols: int = 8) -> bytes:
+    """A small file (about 250 KB) whose one shared string of ``chars`` characters fills every
+    cell of a large sheet: about 80 GB of text once each cell is read. (Label search over it
+    once took minutes.)"""
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[:cols]
+    sheet = "".join(f'<row r="{r}">' + "".join(f'<c r="{c}{r}" t="s"><v>0</v></c>' for c in letters) + "</row>"
+                    for r in range(1, rows + 1))
+    return rezip({
+        "[Content_Types].xml": (
+            b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            b'<Default Extension="xml" ContentType="application/xml"/>'
+            b'<Override PartName="/xl/workbook.xml" '
+            b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            b'<Override PartName="/xl/sharedStrings.xml" '
+            b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+            b"</Types>"),
+        "_rels/.rels": (f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                        f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
+                        "</Relationships>").encode(),
+        "xl/workbook.xml": (f'<workbook {ns} xmlns:r="{rel}"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/>'
+                            "</sheets></workbook>").encode(),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+            "</Relationships>").encode(),
+        "xl/sharedStrings.xml": f'<sst {ns} count="1" uniqueCount="1"><si><t>Provider {"x" * chars}</t></si></sst>'.encode(),
+        "xl/worksheets/sheet1.xml": f"<worksheet {ns}><sheetData>{sheet}</sheetData></worksheet>".encode(),
+    })
+
+
 # --- every variant, for the report script -----------------------------------------------------------
 
 
@@ -344,6 +378,7 @@ def hostile_variants(clean: bytes, *, fuzz: int = 100, seed: int = 2026) -> Iter
         "infinite-number": lambda d: with_raw_value(d, "KPI 1-3", "C8", b"1E999"),
         "huge-number": lambda d: with_raw_value(d, "KPI 1-3", "C8", b"9" * 4000),
         "meta-framework-path": lambda d: with_meta(d, "framework", "/etc/passwd.yaml"),
+        "one-string-everywhere": lambda d: one_string_everywhere(),
         "formulas-without-values": lambda d: with_formulas(d, {"calls_total": "=1000+100",
                                                                 "calls_late": "=calls_total/0",
                                                                 "provider_name": '=HYPERLINK("http://x","y")'}),

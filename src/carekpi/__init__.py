@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         Framework,
         FrameworkError,
         KpiResult,
+        MarketReport,
         ReturnScore,
         ScoreReport,
         UnreadableWorkbook,
@@ -37,7 +38,8 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "Finding", "Framework", "FrameworkError", "KpiResult", "ReturnScore", "ScoreReport", "UnreadableWorkbook",
+    "Finding", "Framework", "FrameworkError", "KpiResult", "MarketReport", "ReturnScore", "ScoreReport",
+    "UnreadableWorkbook",
     "UsageError", "ValidationReport", "__version__", "load_framework", "score_files", "validate_file",
 ]
 _API = set(__all__) - {"__version__"}

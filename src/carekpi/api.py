@@ -20,6 +20,7 @@ from carekpi.base.errors import FrameworkError, UnreadableWorkbook, UsageError
 from carekpi.framework.discovery import find_framework
 from carekpi.framework.model import Framework
 from carekpi.market.batch import score_paths
+from carekpi.market.report import MarketReport
 from carekpi.scoring.results import KpiResult, ReturnScore, ScoreReport
 from carekpi.validation.findings import Finding, ValidationReport
 from carekpi.validation.validate import validate_file as _validate_file
@@ -41,16 +42,21 @@ def validate_file(path: str | Path, framework: Framework | str | None = None, *,
 
 def score_files(paths: list[str | Path], framework: Framework | str | None = None, *, return_id: str | None = None,
                 commissioner_data: str | Path | None = None, contract: str | Path | None = None,
-                frameworks_dirs: list[Path] | None = None, today: date | None = None) -> ScoreReport:
-    """Validate and score return workbooks (files and folders) together: peers are compared
-    within the batch, consecutive periods judged together. Without ``framework``, the one the
-    workbooks name is used."""
+                providers: str | Path | None = None, register: str | Path | None = None, period: str | None = None,
+                frameworks_dirs: list[Path] | None = None, today: date | None = None) -> MarketReport:
+    """Validate and score return workbooks (files and folders) together, as a market: peers are
+    compared within the batch, consecutive periods judged together, resubmissions resolved.
+    ``.scores`` has every return's results, ``.rows`` each provider's for the period shown
+    (``period``, default the latest), ``.summary()`` the counts. Without ``framework``, the one
+    the workbooks name is used."""
     return score_paths(framework, [Path(p) for p in paths], frameworks_dirs=frameworks_dirs, return_id=return_id,
                        commissioner_data=Path(commissioner_data) if commissioner_data else None,
-                       contract=Path(contract) if contract else None, today=today)
+                       contract=Path(contract) if contract else None, providers=Path(providers) if providers else None,
+                       register=Path(register) if register else None, period=period, today=today)
 
 
 __all__ = [
-    "Finding", "Framework", "FrameworkError", "KpiResult", "ReturnScore", "ScoreReport", "UnreadableWorkbook",
+    "Finding", "Framework", "FrameworkError", "KpiResult", "MarketReport", "ReturnScore", "ScoreReport",
+    "UnreadableWorkbook",
     "UsageError", "ValidationReport", "load_framework", "score_files", "validate_file",
 ]

@@ -7,7 +7,6 @@ must be escaped.
 
 from __future__ import annotations
 
-import html
 import re
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
@@ -22,8 +21,12 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 #: Characters an XLSX cell cannot hold (openpyxl raises IllegalCharacterError on them).
 _ILLEGAL_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
-#: Escape text for HTML output (re-export of :func:`html.escape`, quotes included).
-html_escape = html.escape
+def html_escape(text: str, quote: bool = True) -> str:
+    """Escape text for HTML output (:func:`html.escape`, quotes included)."""
+    import html  # here, not at start-up: html.entities is large and few commands write HTML
+
+    return html.escape(text, quote)
+
 
 _T = TypeVar("_T")
 

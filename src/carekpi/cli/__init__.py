@@ -15,6 +15,7 @@ from carekpi.cli import template  # noqa: F401
 from carekpi.cli import validate  # noqa: F401
 from carekpi.cli import score  # noqa: F401
 from carekpi.cli import feedback  # noqa: F401
+from carekpi.cli import report  # noqa: F401
 from carekpi.cli import frameworks  # noqa: F401
 from carekpi.cli import lint  # noqa: F401
 from carekpi.cli import diff  # noqa: F401

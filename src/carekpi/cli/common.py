@@ -11,9 +11,11 @@ neither openpyxl nor pydantic.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -24,7 +26,7 @@ import typer
 from carekpi.base.atomic import atomic_write_bytes
 from carekpi.base.errors import CarekpiError, FrameworkError, UsageError
 from carekpi.base.version import __version__
-from carekpi.render.registry import RenderOptions, formats_for, render
+from carekpi.render.registry import FULL_WIDTH, RenderOptions, formats_for, render
 
 app = typer.Typer(
     name="carekpi",
@@ -42,6 +44,10 @@ frameworks_app = typer.Typer(
 app.add_typer(frameworks_app, name="frameworks")
 
 
+FRAMEWORKS_DIR_HELP = ("A folder of your own framework YAML files, searched first (then CAREKPI_FRAMEWORKS_DIR, "
+                       "./frameworks and the bundled frameworks). Repeatable.")
+
+
 class _State:
     """Options of the top-level command, read by the subcommands."""
 
@@ -49,8 +55,44 @@ class _State:
         self.debug = False
         self.frameworks_dirs: list[Path] = []
 
+    def dirs(self, more: list[Path] | None = None) -> list[Path]:
+        """The ``--frameworks-dir`` folders: those given before the command, then those after it."""
+        return [*self.frameworks_dirs, *(more or [])]
+
 
 state = _State()
+
+
+#: output formats meant for programs: no progress bar beside them
+MACHINE_FORMATS = frozenset({"json", "csv", "xlsx", "sarif", "github"})
+
+
+@contextmanager
+def progress_bar(fmt: str, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback ``(done, total)`` drawing a bar on stderr, or None where a bar would be
+    noise: stderr not a terminal, CI set, or output in a format meant for programs."""
+    if fmt in MACHINE_FORMATS or os.environ.get("CI") or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console  # imported only when a bar is drawn (start-up speed)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    # refreshed by hand, so no thread runs while reader processes are started
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True, auto_refresh=False) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+            bar.refresh()
+
+        yield update
+
+
+def frameworks_dir_option() -> Any:
+    """``--frameworks-dir`` on a command that loads frameworks (the same option is accepted
+    before the command; both are searched, in the order given)."""
+    return typer.Option([], "--frameworks-dir", help=FRAMEWORKS_DIR_HELP, show_default=False)
 
 
 def err(msg: str) -> None:
@@ -98,7 +140,7 @@ def main_options(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
     frameworks_dir: list[Path] = typer.Option(
         [], "--frameworks-dir", envvar="CAREKPI_FRAMEWORKS_DIR",
-        help="A folder of your own framework YAML files (searched before the bundled ones). Repeatable.",
+        help=f"{FRAMEWORKS_DIR_HELP} Also accepted after the command.",
     ),
 ) -> None:
     """carekpi: frameworks as data, Excel templates, validation and KPI scoring.
@@ -122,9 +164,19 @@ def format_option(result: str, what: str = "Output format") -> Any:
     return typer.Option("text", "--format", help=f"{what}: {' | '.join(choices)}.", callback=check)
 
 
-def rendered(fmt: str, result: str, value: Any) -> str | bytes:
-    """``value`` in format ``fmt``; text is coloured on a terminal."""
-    return render(fmt, result, value, RenderOptions(color=sys.stdout.isatty()) if fmt == "text" else None)
+def rendered(fmt: str, result: str, value: Any, *, verbose: bool = False) -> str | bytes:
+    """``value`` in format ``fmt``; text is coloured and fitted to the width of a terminal."""
+    if fmt != "text":
+        return render(fmt, result, value, RenderOptions(verbose=verbose))
+    return render(fmt, result, value, RenderOptions(color=sys.stdout.isatty(), width=terminal_width(), verbose=verbose))
+
+
+def terminal_width() -> int:
+    """The width text output is fitted to: the terminal's when standard output is one (at least
+    60 columns), else :data:`~carekpi.render.registry.FULL_WIDTH` (the full tables)."""
+    if not sys.stdout.isatty():
+        return FULL_WIDTH
+    return max(60, shutil.get_terminal_size((FULL_WIDTH, 24)).columns)
 
 
 def writable(output: Path, inputs: list[Path] | None = None) -> None:

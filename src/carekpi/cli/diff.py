@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from carekpi.cli.common import app, emit, format_option, handled, rendered, state
+from carekpi.cli.common import app, emit, format_option, frameworks_dir_option, handled, rendered, state
 
 
 @app.command()
@@ -17,6 +17,7 @@ def diff(
     new: str = typer.Argument(..., help="The new framework, likewise."),
     fmt: str = format_option("diff", "Output format (markdown: a pull-request comment)"),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the result to a file."),
+    frameworks_dir: list[Path] = frameworks_dir_option(),
 ) -> None:
     """Explain every change between two versions of a framework, and which ones break providers' workbooks.
 
@@ -25,6 +26,6 @@ def diff(
     with handled():
         from carekpi.framework.diff import diff_frameworks, load_framework_ref
 
-        result = diff_frameworks(load_framework_ref(old, extra=state.frameworks_dirs),
-                                 load_framework_ref(new, extra=state.frameworks_dirs))
+        dirs = state.dirs(frameworks_dir)
+        result = diff_frameworks(load_framework_ref(old, extra=dirs), load_framework_ref(new, extra=dirs))
         emit(rendered(fmt, "diff", result), output)

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import typer
 
-from carekpi.cli.common import app, handled, state
+from carekpi.cli.common import app, frameworks_dir_option, handled, state
 
 
 @app.command()
 def sample(
     framework: str = typer.Option(..., "--framework", "-f", help="Framework id."),
     output: Path = typer.Option(..., "--output", "-o", help="Folder to write the sample returns into."),
+    frameworks_dir: list[Path] = frameworks_dir_option(),
 ) -> None:
     """Make the synthetic sample returns for a framework (how sample_returns/ is built).
 
@@ -22,6 +23,6 @@ def sample(
         from carekpi.framework.discovery import find_framework
         from carekpi.workbook.samples import write_samples
 
-        fw = find_framework(framework, state.frameworks_dirs)
+        fw = find_framework(framework, state.dirs(frameworks_dir))
         written = write_samples(fw, output)
         typer.echo(f"wrote {len(written)} files to {output}")

@@ -16,7 +16,9 @@ def schema(
 ) -> None:
     """Print the JSON Schema of framework YAML files, for editors and CI.
 
-    A framework file opts in to completion and checking in editors with this first line:
+    In a repository of your own frameworks (frameworks/<id>.yaml), write it to
+    schema/framework.schema.json; a framework file then opts in to completion and checking in
+    editors with this first line (the bundled frameworks have it):
     # yaml-language-server: $schema=../schema/framework.schema.json
 
     Example: carekpi schema -o schema/framework.schema.json

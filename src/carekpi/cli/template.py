@@ -7,7 +7,17 @@ from pathlib import Path
 import typer
 
 from carekpi.base.errors import UnreadableWorkbook, UsageError
-from carekpi.cli.common import app, emit, err, format_option, handled, rendered, state, writable
+from carekpi.cli.common import (
+    app,
+    emit,
+    err,
+    format_option,
+    frameworks_dir_option,
+    handled,
+    rendered,
+    state,
+    writable,
+)
 
 
 @app.command()
@@ -26,6 +36,7 @@ def template(
              "exit 1 if they differ.",
     ),
     fmt: str = format_option("drift", "Output format of --check"),
+    frameworks_dir: list[Path] = frameworks_dir_option(),
 ) -> None:
     """Generate the Excel workbook a provider fills in, or check a committed one for drift.
 
@@ -34,7 +45,8 @@ def template(
     Example: carekpi template --check templates/surrey-monthly.xlsx
     """
     if check is not None:
-        raise typer.Exit(_check_templates([check, *(more or [])], framework, return_type, fmt))
+        raise typer.Exit(_check_templates([check, *(more or [])], framework, return_type, fmt,
+                                          state.dirs(frameworks_dir)))
     with handled():
         from carekpi.framework.discovery import find_framework
         from carekpi.workbook.template import write_template
@@ -43,7 +55,7 @@ def template(
             raise UsageError("workbook arguments are for --check: carekpi template --check FILE [FILE...]")
         if framework is None:
             raise UsageError("name the framework: carekpi template --framework ID (see carekpi frameworks)")
-        fw = find_framework(framework, state.frameworks_dirs)
+        fw = find_framework(framework, state.dirs(frameworks_dir))
         rid = return_type or fw.returns[0].id
         if rid not in [r.id for r in fw.returns]:
             raise UsageError(f"framework {fw.id} has no return type {rid!r} "
@@ -54,7 +66,8 @@ def template(
         typer.echo(f"wrote {out}: {fw.name}, {fw.return_type(rid).label} (framework {fw.id} version {fw.version})")
 
 
-def _check_templates(paths: list[Path], framework: str | None, return_type: str | None, fmt: str) -> int:
+def _check_templates(paths: list[Path], framework: str | None, return_type: str | None, fmt: str,
+                     dirs: list[Path]) -> int:
     """``template --check``: each workbook (or each in a folder) against the template its framework
     generates now. The framework and return type are the ones named, else the ones the workbook's
     metadata names."""
@@ -62,7 +75,7 @@ def _check_templates(paths: list[Path], framework: str | None, return_type: str 
     checks = []
     with handled():
         from carekpi.framework.discovery import framework_for_workbook
-        from carekpi.workbook.drift import TemplateCheck, check_template
+        from carekpi.workbook.drift import TemplateCheck, check_template, regenerate_command
         from carekpi.workbook.files import collect_files
         from carekpi.workbook.reader import open_workbook
 
@@ -76,8 +89,7 @@ def _check_templates(paths: list[Path], framework: str | None, return_type: str 
         for f in files:
             try:
                 meta = open_workbook(f).meta
-                fw = framework_for_workbook(str(f), meta.get("framework"), framework, state.frameworks_dirs,
-                                            must_match=False)
+                fw = framework_for_workbook(str(f), meta.get("framework"), framework, dirs, must_match=False)
                 rid = return_type or meta.get("return_type") or fw.returns[0].id
                 if rid not in [r.id for r in fw.returns]:
                     raise UsageError(f"framework {fw.id} has no return type {rid!r} "
@@ -88,7 +100,8 @@ def _check_templates(paths: list[Path], framework: str | None, return_type: str 
                 checks.append(TemplateCheck(str(f), error=str(exc)))
                 code = 2
                 continue
-            checks.append(TemplateCheck(str(f), tuple(drifts)))
+            again = regenerate_command(fw, framework or fw.id, rid, f, dirs)
+            checks.append(TemplateCheck(str(f), tuple(drifts), regenerate=again))
             if drifts:
                 code = max(code, 1)
         emit(rendered(fmt, "drift", checks), None)

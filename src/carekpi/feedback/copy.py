@@ -22,7 +22,7 @@ from carekpi.feedback.sheets import findings_sheet, kpi_sheet, severity_key
 from carekpi.framework.cover import FINDINGS_SHEET, KPI_RESULTS_SHEET
 from carekpi.scoring.results import ReturnScore
 from carekpi.validation.findings import Finding, ValidationReport
-from carekpi.workbook.reader import WorkbookContent, cell_ref
+from carekpi.workbook.reader import cell_ref
 from carekpi.workbook.sheetkit import SEVERITY_COLOURS, add_note, fill
 
 #: which colour wins on a cell with several findings
@@ -87,10 +87,9 @@ def mark_findings(wb: Workbook, findings: Iterable[Finding]) -> int:
     return marked
 
 
-def annotate(content: WorkbookContent, report: ValidationReport, score: ReturnScore | None, *,
+def annotate(wb: Workbook, report: ValidationReport, score: ReturnScore | None, *,
              source_name: str) -> bytes:
-    """The feedback copy of the workbook in ``content``, as bytes."""
-    wb = content.workbook
+    """The feedback copy of the provider's workbook ``wb`` (loaded whole), as bytes."""
     mark_findings(wb, report.findings)
     footer = f"carekpi {__version__} feedback on {source_name}"
     findings_ws = wb.create_sheet(_free_title(wb, FINDINGS_SHEET), 0)

@@ -21,7 +21,7 @@ from carekpi.scoring.passes import score_reports
 from carekpi.scoring.results import ReturnScore
 from carekpi.validation.findings import ValidationReport
 from carekpi.validation.validate import validate_file
-from carekpi.workbook.reader import open_workbook
+from carekpi.workbook.openpyxl_load import load_workbook
 
 SUFFIX = "-feedback.xlsx"
 
@@ -114,5 +114,4 @@ def feedback_bytes(checked: Checked) -> bytes:
     """The feedback copy of one readable return."""
     if checked.report.unreadable is not None:
         raise UnreadableWorkbook(checked.path, checked.report.unreadable)
-    content = open_workbook(checked.path)
-    return annotate(content, checked.report, checked.score, source_name=checked.path.name)
+    return annotate(load_workbook(checked.path), checked.report, checked.score, source_name=checked.path.name)

@@ -37,6 +37,8 @@ class CompiledReturn:
     derived: dict[str, Expression]
     rules: list[CompiledRule]
     kpis: dict[str, KpiExprs] = field(default_factory=dict)
+    #: items required only when an expression holds (``required_when``), by item id
+    required_when: dict[str, Expression] = field(default_factory=dict)
 
     def names(self) -> set[str]:
         return set(self.items) | set(self.derived)

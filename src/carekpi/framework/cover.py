@@ -67,6 +67,16 @@ PERIOD_LABELS = {
 }
 
 
+#: the cover item that says which period a return is for
+PERIOD_ITEM = "reporting_period"
+
+
+def month_names_period(rtype: ReturnType) -> bool:
+    """Whether a month names this return type's period completely (it lies in one month,
+    quarter or year); a month does not name a 4-weekly period, which starts on any day."""
+    return rtype.cadence != Cadence.four_weekly
+
+
 def service_item_id(service_id: str) -> str:
     return f"delivers_{service_id}"
 
@@ -98,7 +108,7 @@ def _fixed_items(cqc_registered: bool, cadence: Cadence) -> tuple[list[ItemField
         ItemField(id="cqc_location_id", label="CQC location ID", type=FieldType.text, required=cqc_registered,
                   help="Your CQC location ID, e.g. 1-123456789." + ("" if cqc_registered else
                        " Leave blank if the service is not registered with CQC.")),
-        ItemField(id="reporting_period", label=label, type=FieldType.date, help=help_text),
+        ItemField(id=PERIOD_ITEM, label=label, type=FieldType.date, help=help_text),
     ]
     after = [
         ItemField(id="contact_name", label="Contact name", type=FieldType.text,

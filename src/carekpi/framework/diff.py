@@ -58,7 +58,6 @@ from pydantic import BaseModel
 
 from carekpi.base.enums import Severity
 from carekpi.base.errors import UsageError
-from carekpi.framework import expr as ex
 from carekpi.framework.bands.base import DiffContext
 from carekpi.framework.discovery import find_framework
 from carekpi.framework.loader import load_framework, load_framework_text
@@ -164,13 +163,32 @@ class FrameworkDiff:
     def in_category(self, category: str) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.category == category)
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What looks wrong about the new version as a version: a new version string whose
+        ``effective_from`` is unchanged, or earlier than the old version's."""
+        o, n = self.old, self.new
+        if o.id != n.id or o.version == n.version:
+            return ()
+        if n.effective_from == o.effective_from:
+            return (f"the version changed ({o.version} -> {n.version}) but effective_from is still "
+                    f"{n.effective_from.isoformat()}: returns for every period since then would be validated against "
+                    f"version {n.version}; set effective_from to the date version {n.version} applies from (and keep "
+                    f"version {o.version} in the versions/ folder)",)
+        if n.effective_from < o.effective_from:
+            return (f"version {n.version} takes effect on {n.effective_from.isoformat()}, before version {o.version} "
+                    f"did ({o.effective_from.isoformat()}): is effective_from right?",)
+        return ()
+
     def __bool__(self) -> bool:
         return bool(self.changes)
 
     def to_dict(self) -> dict[str, Any]:
         """The diff as plain data, changes sorted by path then kind."""
         changes = sorted(self.changes, key=lambda c: (c.path, c.kind, c.message))
+        warnings = {"warnings": list(self.warnings)} if self.warnings else {}
         return {
+            **warnings,
             "old": self.old.to_dict(),
             "new": self.new.to_dict(),
             "summary": {
@@ -250,15 +268,6 @@ def _lo_tighter(old: Decimal | None, new: Decimal | None) -> bool:
 
 def _hi_tighter(old: Decimal | None, new: Decimal | None) -> bool:
     return new is not None and (old is None or new < old)
-
-
-def _expr_names(source: str | None) -> set[str]:
-    if not source:
-        return set()
-    try:
-        return set(ex.parse(source).names)
-    except ex.ExprError:
-        return set()
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -515,7 +524,7 @@ class _Differ:
             self.add("item_relabelled", f"{path}.label", o.label, n.label, False,
                      f'Item {n.id} is now labelled "{n.label}" (was "{o.label}").',
                      "documentation")
-        for field_name in ("definition", "ref"):
+        for field_name in ("definition", "ref", "guidance"):
             self.text_field("item_text_changed", path, f"Item {name}", field_name,
                             getattr(o, field_name), getattr(n, field_name))
         if o.source != n.source:
@@ -533,6 +542,11 @@ class _Differ:
             self.add("item_required_changed", f"{path}.required", o.required, n.required,
                      provider and n.required,
                      f"Item {name} is now {'required' if n.required else 'optional'}.")
+        elif n.required and o.required_when != n.required_when:
+            when = f"only when {n.required_when}" if n.required_when else "always"
+            self.add("item_required_changed", f"{path}.required_when", o.required_when, n.required_when,
+                     provider, f"Item {name} is now required {when} (was "
+                               f"{'only when ' + o.required_when if o.required_when else 'always'}).")
         olds = _service_set(o.applies_to, self.all_services)
         news = _service_set(n.applies_to, self.all_services)
         if olds != news:
@@ -561,8 +575,8 @@ class _Differ:
                      f"{_show(_plain(nhi))}.")
         self.notes(path, f"Item {name}", o.notes, n.notes)
         self.other_fields("item_field_changed", path, f"Item {name}", o, n, {
-            "id", "label", "definition", "ref", "source", "type", "required", "applies_to",
-            "choices", "min", "max", "notes",
+            "id", "label", "definition", "ref", "guidance", "source", "type", "required", "required_when",
+            "applies_to", "choices", "min", "max", "notes",
         })
 
     # --- sections, tables, derived values, rules ----------------------------------------
@@ -843,7 +857,7 @@ def _rule_map(rt: ReturnType) -> dict[str, Rule]:
     out = {r.id: r for r in rt.rules}
     for s in rt.sections:
         for b in s.breakdowns:
-            if b.total:
+            if b.total and b.source == Source.provider:
                 op = "==" if b.reconcile == "equal" else "<="
                 parts = ", ".join(b.item_id(c) for c in b.categories)
                 out.setdefault(f"{b.id}_reconciles", Rule(

@@ -1,8 +1,11 @@
 """Where frameworks are found, which version is in force, and which framework a workbook names.
 
-Search order (every command): the folders named with ``--frameworks-dir``, then those in
-``CAREKPI_FRAMEWORKS_DIR`` (``os.pathsep``-separated), then the bundled frameworks. A
-framework is named by its id (``surrey``) or by the path of a YAML file.
+Search order (every command, and the library): :func:`search_dirs`. The folders named with
+``--frameworks-dir`` (in the order given), then those in ``CAREKPI_FRAMEWORKS_DIR``
+(``os.pathsep``-separated), then ``frameworks/`` in the current folder (a council's framework
+repository), then the frameworks bundled with carekpi. A folder named twice is searched
+once. A framework is named by its id (``surrey``) or by the path of a YAML file; the first
+folder with a file of that id wins.
 
 A workbook is untrusted: its metadata may name a framework *id*, never a file to load
 (:func:`framework_for_workbook` is the one place that rule lives).
@@ -17,6 +20,7 @@ from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 from carekpi.base.errors import FrameworkError, UsageError
 from carekpi.framework.loader import load_framework
@@ -37,31 +41,61 @@ def bundled_dir(kind: str = "frameworks") -> Path:
     return Path(__file__).resolve().parents[3] / kind
 
 
-def search_dirs(extra: list[Path] | None = None) -> list[tuple[str, Path]]:
-    """The folders searched, in order, each with its origin (``local`` or ``bundled``)."""
-    dirs: list[tuple[str, Path]] = [("local", Path(d)) for d in extra or []]
+#: the folder of the current directory searched for frameworks (a council's repository layout)
+LOCAL_FRAMEWORKS = Path("frameworks")
+
+
+class SearchDir(NamedTuple):
+    """A folder searched for frameworks: ``origin`` is ``local`` or ``bundled``; ``named_by``
+    says how it came to be searched (for messages)."""
+
+    origin: str
+    path: Path
+    named_by: str
+
+
+def search_dirs(extra: list[Path] | None = None) -> list[SearchDir]:
+    """The folders searched for frameworks, in order: ``extra`` (``--frameworks-dir``), then
+    ``CAREKPI_FRAMEWORKS_DIR``, then ``./frameworks``, then the bundled frameworks. Folders that
+    do not exist are listed (an unknown framework's message names them) but hold nothing."""
+    bundled = bundled_dir()
+    dirs = [SearchDir("local", Path(d), "--frameworks-dir") for d in extra or []]
     env = os.environ.get(ENV_FRAMEWORKS_DIR)
     if env:
-        dirs += [("local", Path(part)) for part in env.split(os.pathsep) if part]
-    dirs.append(("bundled", bundled_dir()))
-    # the same folder named twice (option and environment variable) is searched once
-    seen: set[Path] = set()
-    unique: list[tuple[str, Path]] = []
-    for origin, d in dirs:
-        key = d.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append((origin, d))
-    return unique
+        dirs += [SearchDir("local", Path(part), ENV_FRAMEWORKS_DIR) for part in env.split(os.pathsep) if part]
+    dirs.append(SearchDir("local", LOCAL_FRAMEWORKS, "the current folder's frameworks/"))
+    dirs.append(SearchDir("bundled", bundled, "bundled with carekpi"))
+    # a folder named twice (option and environment variable; ./frameworks in a checkout of
+    # carekpi itself, which is the bundled folder) is searched once, as what it is
+    seen: dict[Path, int] = {}
+    unique: list[SearchDir] = []
+    for d in dirs:
+        key = d.path.resolve()
+        if key in seen:
+            if d.origin == "bundled":
+                unique[seen[key]] = d
+            continue
+        seen[key] = len(unique)
+        unique.append(d)
+    return [d for d in unique if d.path.is_dir() or d.path != LOCAL_FRAMEWORKS]
 
 
 def framework_files(extra: list[Path] | None = None) -> Iterator[tuple[str, Path]]:
     """The current framework files (not ``versions/``) of every search folder, in search order."""
-    for origin, d in search_dirs(extra):
-        if d.is_dir():
-            for p in sorted(d.iterdir()):
+    for d in search_dirs(extra):
+        if d.path.is_dir():
+            for p in sorted(d.path.iterdir()):
                 if p.suffix in (".yaml", ".yml") and p.is_file():
-                    yield origin, p
+                    yield d.origin, p
+
+
+def searched_text(extra: list[Path] | None = None) -> str:
+    """The folders searched, in order, in words (for a framework that was not found)."""
+    parts = []
+    for d in search_dirs(extra):
+        state = "" if d.path.is_dir() else ", no such folder"
+        parts.append(f"{d.path} ({d.named_by}{state})")
+    return "; ".join(parts)
 
 
 @lru_cache(maxsize=64)
@@ -94,14 +128,16 @@ def find_framework(ref: str, extra: list[Path] | None = None, at: date | None = 
     for _, path in candidates:
         if declared_id(path) == ref:
             return load_cached(path)
-    known = sorted({path.stem for _, path in candidates})
-    raise UsageError(f"unknown framework {ref!r} (known: {', '.join(known) or 'none'})")
+    known = sorted({declared_id(path) or path.stem for _, path in candidates})
+    hint = "" if p.suffix not in (".yaml", ".yml") else f"; {ref} is not a file"
+    raise UsageError(f"unknown framework {ref!r} (known: {', '.join(known) or 'none'}){hint}. "
+                     f"Folders searched, in order: {searched_text(extra)}")
 
 
 def version_files(framework_id: str, extra: list[Path] | None = None) -> list[Path]:
     """Files of every version of ``framework_id``, from the first search folder that has any."""
-    for _, folder in search_dirs(extra):
-        files = [p for p in folder_files(folder) if declared_id(p) == framework_id]
+    for d in search_dirs(extra):
+        files = [p for p in folder_files(d.path) if declared_id(p) == framework_id]
         if files:
             return files
     return []

@@ -100,8 +100,6 @@ class Function:
     min_args: int
     max_args: int | None
     excel: str
-    #: functions whose arguments may be missing without the result being unknown
-    lazy_none: bool = False
 
 
 FUNCTIONS: dict[str, Function] = {
@@ -109,8 +107,8 @@ FUNCTIONS: dict[str, Function] = {
     "min": Function(_f_min, 1, None, "MIN"),
     "max": Function(_f_max, 1, None, "MAX"),
     "abs": Function(_f_abs, 1, 1, "ABS"),
-    "coalesce": Function(_f_coalesce, 2, None, "", lazy_none=True),
-    "present": Function(_f_present, 1, 1, "", lazy_none=True),
+    "coalesce": Function(_f_coalesce, 2, None, ""),
+    "present": Function(_f_present, 1, 1, ""),
 }
 
 _BINOPS: dict[type[ast.operator], tuple[str, Callable[[Fraction, Fraction], Any]]] = {

@@ -20,7 +20,12 @@ The checks here find what the loader accepts but a CI run should stop:
   the same ``effective_from``, so the version in force on a date is ambiguous;
 * F020: a name the template defines twice (an item called ``kpi_<id>_value``, or
   ``delivers_<service type>``, or ``check_<rule id>``; two rules whose Checks sheet cells would
-  share a name), which would break the workbook's defined names.
+  share a name), which would break the workbook's defined names;
+
+* F021: a KPI's ``as_printed`` that gives numbers but not its scheme's own (Green changed from
+  95 to 97 while the text still says "Green 95+%"): people read the text, carekpi the numbers;
+* F022: a deadline ``text`` naming a day ("by the 10th", "30 April", "10 working days") that
+  is not the rule's day, month or number of days.
 
 Deliberately not problems: items that no KPI or rule uses (councils collect management
 information), and KPIs whose every input is supplied by the commissioner (scored from
@@ -29,16 +34,15 @@ information), and KPIs whose every input is supplied by the commissioner (scored
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
-from carekpi.base.errors import FrameworkError, FrameworkProblem, UsageError
+from carekpi.base.errors import FrameworkProblem, UsageError
 from carekpi.framework.bands import SCHEMES
 from carekpi.framework.cover import (
     EXPLANATIONS_TABLE,
@@ -49,11 +53,12 @@ from carekpi.framework.cover import (
     rule_check_name,
     service_item_id,
 )
-from carekpi.framework.discovery import bundled_dir
-from carekpi.framework.loader import LOADER_CODES, load_framework_text
+from carekpi.framework.diff import describe_deadline
+from carekpi.framework.discovery import bundled_dir, search_dirs
+from carekpi.framework.loader import LOADER_CODES, check_framework_text
 from carekpi.framework.model import Framework, excel_name_problem
 from carekpi.framework.versions import VERSIONS_DIR, folder_files
-from carekpi.framework.yamlsrc import LineMap, load_yaml
+from carekpi.framework.yamlsrc import LineMap
 
 #: the settings ``contract_defaults`` (and a ``--contract`` file) may hold
 CONTRACT_SETTINGS = ("provider_name", "contract_start", "trajectory_end")
@@ -63,6 +68,8 @@ LINT_CODES: dict[str, str] = {
     "F018": "contract dates invalid or out of order (contract_start must be before trajectory_end)",
     "F019": "two files of one framework share a version or an effective date",
     "F020": "a name the template defines collides with another",
+    "F021": "bands as printed give numbers that are not the band parameters",
+    "F022": "deadline text gives a day that is not the deadline rule's",
 }
 
 #: every framework problem code with what it means (documented in the README)
@@ -74,10 +81,12 @@ _Add = Callable[[str, tuple[Any, ...], str], None]
 
 
 def framework_paths(paths: list[Path], extra_dirs: list[Path] | None = None) -> list[Path]:
-    """Files named, and the framework files of folders named (with their ``versions/``)."""
+    """Files named, and the framework files of folders named (with their ``versions/``). With
+    none named: the local folders every command searches (``--frameworks-dir``,
+    ``CAREKPI_FRAMEWORKS_DIR``, ``./frameworks``), else the bundled frameworks."""
     if not paths:
-        local = Path("frameworks")
-        paths = [local] if local.is_dir() else [*(extra_dirs or []), bundled_dir()]
+        local = [d.path for d in search_dirs(extra_dirs) if d.origin == "local" and d.path.is_dir()]
+        paths = local or [bundled_dir()]
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
@@ -102,16 +111,12 @@ def _line(lines: LineMap | None, path: tuple[Any, ...]) -> int | None:
 
 
 def lint_text(text: str, file: str = "<string>") -> LintedFile:
-    """Lint one framework's text: the loader's problems, then the lint-only checks."""
-    problems: list[FrameworkProblem] = []
-    try:
-        load_framework_text(text, file)
-    except FrameworkError as exc:
-        problems += exc.problems
-    try:
-        data, lines = load_yaml(text)
-        fw = Framework.model_validate(data)
-    except (yaml.YAMLError, ValidationError, ValueError, TypeError):
+    """Lint one framework's text: the loader's problems of every stage, then the lint-only
+    checks (on what the schema accepted, when it refused part of the file)."""
+    checked = check_framework_text(text, file)
+    problems = list(checked.problems)
+    fw, lines = checked.framework, checked.lines
+    if fw is None or lines is None:
         return LintedFile(file, problems)  # the loader has said why
     problems += _lint_checks(fw, lines, file)
     return LintedFile(file, sorted(problems, key=lambda p: p.line or 0), fw, lines)
@@ -170,6 +175,8 @@ def _lint_checks(fw: Framework, lines: LineMap, file: str) -> list[FrameworkProb
                                                     f"{service_item_id(st.id)!r}, which {problem}")
     _check_contract(fw, add)
     _check_names(fw, add)
+    _check_printed_bands(fw, add)
+    _check_deadline_texts(fw, add)
     return out
 
 
@@ -251,6 +258,57 @@ def _declared_names(fw: Framework, ri: int) -> Iterable[tuple[str, tuple[Any, ..
                 yield b.item_id(c), (*rpath, "sections", si, "breakdowns", bi, "id"), "breakdown item"
     for ti, t in enumerate(rt.record_tables):
         yield t.id, (*rpath, "record_tables", ti, "id"), "record table"
+
+
+_PRINTED_NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
+
+
+def _numbers(text: str) -> set[Decimal]:
+    return {Decimal(m.group(1).replace(",", "") + (m.group(2) or "")) for m in _PRINTED_NUMBER.finditer(text)}
+
+
+def _check_printed_bands(fw: Framework, add: _Add) -> None:
+    """F021: bands as printed that give numbers must give the scheme's own (lint only: the
+    framework still loads, since the numbers, not the words, are what carekpi bands by)."""
+    for ki, kpi in enumerate(fw.kpis):
+        printed = kpi.bands.as_printed
+        said = _numbers(printed) if printed else set()
+        if not said:
+            continue  # "Full compliance", "Good or Excellent": words, not numbers
+        for what, value in kpi.bands.printed_numbers().items():
+            if value not in said:
+                add("F021", ("kpis", ki, "bands", "as_printed"),
+                    f"KPI {kpi.id!r}: the bands as printed ({printed!r}) do not give {what}, "
+                    f"{format(value.normalize(), 'f')}: correct the text or the number")
+
+
+_MONTH_NAMES = [date(2000, m, 1).strftime("%B") for m in range(1, 13)]
+_ORDINAL_DAY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
+_DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(_MONTH_NAMES) + r")\b", re.IGNORECASE)
+_DAYS = re.compile(r"\b(\d+)\s+(?:working\s+|calendar\s+)?days?\b", re.IGNORECASE)
+
+
+def _check_deadline_texts(fw: Framework, add: _Add) -> None:
+    """F022: a deadline's own wording must not name another day than its rule (lint only)."""
+    for ri, rt in enumerate(fw.returns):
+        d = rt.deadline
+        if not d.text:
+            continue
+        path = ("returns", ri, "deadline", "text")
+        found: list[str] = []
+        if d.rule in ("day_of_following_month", "fixed") and d.day is not None:
+            days = {int(m.group(1)) for m in _ORDINAL_DAY.finditer(d.text)}
+            days |= {int(m.group(1)) for m in _DAY_MONTH.finditer(d.text)}
+            found += [f"day {n}" for n in sorted(days - {d.day})]
+        if d.rule == "fixed" and d.month is not None:
+            months = {m.group(2).capitalize() for m in _DAY_MONTH.finditer(d.text)}
+            found += sorted(months - {_MONTH_NAMES[d.month - 1]})
+        if d.rule == "days_after_period_end" and d.days is not None:
+            counts = {int(m.group(1)) for m in _DAYS.finditer(d.text)}
+            found += [f"{n} days" for n in sorted(counts - {d.days})]
+        if found:
+            add("F022", path, f"return {rt.id!r}: the deadline text ({d.text!r}) names {', '.join(found)}, but the "
+                              f"rule is {describe_deadline(d)}: correct the text or the rule")
 
 
 def _home_folder(path: Path) -> str:

@@ -3,12 +3,19 @@
 All problems are collected (not just the first) and raised together as one
 :class:`~carekpi.base.errors.FrameworkError`, each with the YAML file and line;
 ``carekpi lint`` reuses this loader and prints them.
+
+Every stage reports in the same run: when the schema refuses part of a file, that part is set
+aside (:func:`carekpi.framework.explain.set_aside`) and the rest is still checked for
+duplicate ids, references, bands and deadlines; a problem that only repeats the setting aside
+("unknown item" for an item set aside) is not reported. Schema and YAML problems are said
+in words (:mod:`carekpi.framework.explain`).
 """
 
 from __future__ import annotations
 
 import re
 import string
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +25,17 @@ from pydantic import ValidationError
 from carekpi.base.enums import Severity
 from carekpi.base.errors import FrameworkError, FrameworkProblem
 from carekpi.framework import expr as ex
-from carekpi.framework.bands import SCHEMES, LintContext
+from carekpi.framework.bands import LintContext
 from carekpi.framework.compiled import CompiledReturn, CompiledRule
 from carekpi.framework.cover import COVER_NAMES, RESERVED_SHEETS
+from carekpi.framework.explain import schema_problems, set_aside, yaml_message
 from carekpi.framework.kinds import KpiExprs
 from carekpi.framework.model import (
-    EXCEL_NAME_ERROR,
     Framework,
     ItemField,
     Kpi,
     ReturnType,
+    Source,
     excel_name_problem,
 )
 from carekpi.framework.yamlsrc import LineMap, load_yaml
@@ -59,52 +67,79 @@ LOADER_CODES: dict[str, str] = {
 
 
 class _Problems:
-    def __init__(self, file: str, lines: LineMap | None):
+    def __init__(self, file: str, lines: LineMap | None, set_aside: set[str] | None = None):
         self.file = file
         self.lines = lines
         self.items: list[FrameworkProblem] = []
+        #: ids of elements the schema refused: a problem about a reference to one is not reported
+        self.set_aside = set_aside or set()
 
-    def add(self, code: str, path: tuple[Any, ...] | list[Any], message: str) -> None:
+    def add(self, code: str, path: tuple[Any, ...] | list[Any], message: str, *, refers_to: str | None = None) -> None:
+        """Record a problem; ``refers_to``: the id a reference problem is about."""
+        if refers_to is not None and refers_to in self.set_aside:
+            return  # the element it names has its own problem already
         line = self.lines.line(tuple(path)) if self.lines else None
         self.items.append(FrameworkProblem(self.file, line, code, message))
 
 
-def _loc_to_path(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    # pydantic puts the discriminator tag into loc ("bands", "thresholds", "green"): drop tags
-    out: list[Any] = []
-    for part in loc:
-        if isinstance(part, str) and part in SCHEMES and out and out[-1] == "bands":
-            continue
-        out.append(part)
-    return tuple(out)
+@dataclass
+class CheckedText:
+    """Everything checking a framework's text found: the problems of every stage, and the
+    framework (None when the file is not a mapping or cannot stand in; when there are schema
+    problems, the framework without the parts set aside, for checks made after loading)."""
+
+    problems: list[FrameworkProblem]
+    framework: Framework | None
+    lines: LineMap | None
 
 
-def load_framework_text(text: str, file: str = "<string>") -> Framework:
+def check_framework_text(text: str, file: str = "<string>") -> CheckedText:
+    """Check a framework's text through every stage, collecting every problem."""
     try:
         data, lines = load_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise FrameworkError([FrameworkProblem(file, line, "F001", str(problem))]) from None
+        line, message = yaml_message(exc)
+        return CheckedText([FrameworkProblem(file, line, "F001", message)], None, None)
     probs = _Problems(file, lines)
     if not isinstance(data, dict):
-        probs.add("F002", (), "a framework file must be a YAML mapping")
-        raise FrameworkError(probs.items)
+        probs.add("F002", (), "a framework file must be a YAML mapping of keys to values (id: ..., name: ...)")
+        return CheckedText(probs.items, None, lines)
     try:
         fw = Framework.model_validate(data)
     except ValidationError as exc:
-        for err in exc.errors():
-            path = _loc_to_path(tuple(err["loc"]))
-            where = ".".join(str(p) for p in path) or "(top level)"
-            code = "F004" if err["type"] == EXCEL_NAME_ERROR else "F002"
-            probs.add(code, path, f"{where}: {err['msg']}")
-        raise FrameworkError(probs.items) from None
+        for sp in schema_problems(data, exc.errors(), text, lines.line):
+            probs.add(sp.code, sp.path, sp.message)
+        accepted = _without_refused(data, exc.errors(), probs)
+        if accepted is None:
+            return CheckedText(probs.items, None, lines)
+        fw = accepted
     fw._path = file
     fw._compiled = _check_and_compile(fw, probs)
-    if probs.items:
-        raise FrameworkError(probs.items)
-    return fw
+    return CheckedText(probs.items, fw, lines)
+
+
+def _without_refused(data: dict[str, Any], errors: list[Any], probs: _Problems) -> Framework | None:
+    """The framework without what the schema refused (a few rounds: taking out one element can
+    expose nothing new, but a placeholder might), or None."""
+    aside = set_aside(data, errors)
+    for _ in range(5):
+        if aside is None:
+            return None
+        try:
+            fw = Framework.model_validate(aside.data)
+        except ValidationError as exc:
+            aside = set_aside(aside.data, exc.errors(), aside)
+            continue
+        probs.set_aside = aside.ids
+        return fw
+    return None
+
+
+def load_framework_text(text: str, file: str = "<string>") -> Framework:
+    checked = check_framework_text(text, file)
+    if checked.problems or checked.framework is None:
+        raise FrameworkError(checked.problems)
+    return checked.framework
 
 
 def load_framework(path: str | Path) -> Framework:
@@ -127,7 +162,7 @@ def _parse(probs: _Problems, path: tuple[Any, ...], source: str, known: set[str]
         return None
     unknown = sorted(e.names - known)
     for name in unknown:
-        probs.add("F005", path, f"expression {source!r} names unknown item {name!r}")
+        probs.add("F005", path, f"expression {source!r} names unknown item {name!r}", refers_to=name)
     return None if unknown else e
 
 
@@ -150,12 +185,13 @@ def _check_and_compile(fw: Framework, probs: _Problems) -> dict[str, CompiledRet
     def check_applies(path: tuple[Any, ...], applies: list[str] | None) -> None:
         for sid in applies or []:
             if sid not in service_ids:
-                probs.add("F011", path, f"applies_to names unknown service type {sid!r}")
+                probs.add("F011", path, f"applies_to names unknown service type {sid!r}", refers_to=sid)
 
     seen_returns: set[str] = set()
     for ri, rt in enumerate(fw.returns):
         rpath: tuple[Any, ...] = ("returns", ri)
-        if rt.id in seen_returns:
+        duplicate = rt.id in seen_returns
+        if duplicate:
             probs.add("F003", (*rpath, "id"), f"duplicate return type id {rt.id!r}")
         seen_returns.add(rt.id)
         _check_deadline(probs, (*rpath, "deadline"), rt)
@@ -199,14 +235,21 @@ def _check_and_compile(fw: Framework, probs: _Problems) -> dict[str, CompiledRet
                 probs.add("F012", (*tpath, "sheet"), f"sheet {table.sheet!r} is already used by a section")
             if table.id in items:
                 probs.add("F003", (*tpath, "id"), f"duplicate id {table.id!r}")
+            if table.one_row_per is not None:
+                _check_count_item(probs, (*tpath, "one_row_per"), f"record table {table.id!r}: one_row_per",
+                                  table.one_row_per, items)
             if table.computes is not None:
                 _check_case_log(probs, (*tpath, "computes"), table, items)
-        # breakdown totals must name items
+        # breakdown totals must name items supplied by whoever supplies the categories
         for si, sec in enumerate(rt.sections):
             for bi, b in enumerate(sec.breakdowns):
                 if b.total and b.total not in items:
                     probs.add("F005", (*rpath, "sections", si, "breakdowns", bi, "total"),
-                              f"breakdown total names unknown item {b.total!r}")
+                              f"breakdown total names unknown item {b.total!r}", refers_to=b.total)
+                elif b.total and items[b.total].source != b.source:
+                    probs.add("F002", (*rpath, "sections", si, "breakdowns", bi, "source"),
+                              f"breakdown {b.id!r} is supplied by the {b.source.value} but its total {b.total!r} "
+                              f"by the {items[b.total].source.value}")
 
         derived: dict[str, ex.Expression] = {}
         known = set(items)
@@ -218,6 +261,18 @@ def _check_and_compile(fw: Framework, probs: _Problems) -> dict[str, CompiledRet
             if e is not None:
                 derived[d.id] = e
             known.add(d.id)  # later derived values may use earlier ones
+
+        required_when: dict[str, ex.Expression] = {}
+        for si, sec in enumerate(rt.sections):
+            for fi, f in enumerate(sec.fields):
+                if f.required_when is None:
+                    continue
+                if not f.required:
+                    probs.add("F002", (*rpath, "sections", si, "fields", fi, "required_when"),
+                              f"item {f.id!r} is optional, so required_when has no effect: make it required")
+                e = _parse(probs, (*rpath, "sections", si, "fields", fi, "required_when"), f.required_when, known)
+                if e is not None:
+                    required_when[f.id] = e
 
         rules: list[CompiledRule] = []
         rule_ids: set[str] = set()
@@ -238,20 +293,25 @@ def _check_and_compile(fw: Framework, probs: _Problems) -> dict[str, CompiledRet
                 message=rule.message, applies_to=rule.applies_to,
                 fields=_rule_fields(check, items, derived),
             ))
-        # breakdowns reconcile with their headline item: one generated rule each
+        # breakdowns reconcile with their headline item: one generated rule each (council data is
+        # not in the provider's return: scoring checks it when it reads --commissioner-data)
         for sec in rt.sections:
             for b in sec.breakdowns:
-                if not b.total or b.total not in items:
+                if not b.total or b.total not in items or b.source == Source.commissioner:
                     continue
                 parts = ", ".join(b.item_id(c) for c in b.categories)
                 op = "==" if b.reconcile == "equal" else "<="
                 check = ex.parse(f"sum({parts}) {op} {b.total}")
                 rules.append(CompiledRule(
                     id=f"{b.id}_reconciles", check=check, when=None, severity=Severity.error,
-                    message=None, applies_to=b.applies_to, fields=[b.total],
+                    message=None, applies_to=b.applies_to,
+                    # the headline first (the cell a finding points at), then every category:
+                    # a KPI built on any of them is not banded while they disagree
+                    fields=[b.total, *(b.item_id(c) for c in b.categories)],
                     generated=True,
                 ))
-        out[rt.id] = CompiledReturn(rt, items, derived, rules, {})
+        if not duplicate:  # KPIs are checked against the first return of that id, as they are scored
+            out[rt.id] = CompiledReturn(rt, items, derived, rules, {}, required_when)
 
     kpi_ids: set[str] = set()
     for ki, kpi in enumerate(fw.kpis):
@@ -261,7 +321,8 @@ def _check_and_compile(fw: Framework, probs: _Problems) -> dict[str, CompiledRet
         kpi_ids.add(kpi.id)
         check_applies((*kpath, "applies_to"), kpi.applies_to)
         if kpi.return_type not in out:
-            probs.add("F016", (*kpath, "return"), f"KPI {kpi.id!r} names unknown return type {kpi.return_type!r}")
+            probs.add("F016", (*kpath, "return"), f"KPI {kpi.id!r} names unknown return type {kpi.return_type!r}",
+                      refers_to=kpi.return_type)
             continue
         comp = out[kpi.return_type]
         comp.kpis[kpi.id] = _compile_kpi(probs, kpath, kpi, comp)
@@ -294,7 +355,8 @@ def _check_case_log(probs: _Problems, path: tuple[Any, ...], table: Any, items: 
         cid = getattr(spec, key)
         col = columns.get(cid)
         if col is None:
-            probs.add("F005", (*path, key), f"record table {table.id!r}: {key} names unknown column {cid!r}")
+            probs.add("F005", (*path, key), f"record table {table.id!r}: {key} names unknown column {cid!r}",
+                      refers_to=cid)
         elif col.type.value != "date":
             probs.add("F002", (*path, key), f"record table {table.id!r}: {key} column {cid!r} must be a date column")
     for key in ("declared", "total", "average"):
@@ -303,10 +365,21 @@ def _check_case_log(probs: _Problems, path: tuple[Any, ...], table: Any, items: 
             continue
         item = items.get(iid)
         if item is None:
-            probs.add("F005", (*path, key), f"record table {table.id!r}: {key} names unknown item {iid!r}")
+            probs.add("F005", (*path, key), f"record table {table.id!r}: {key} names unknown item {iid!r}",
+                      refers_to=iid)
         elif item.type.value not in ("count", "integer", "number"):
             probs.add("F002", (*path, key), f"record table {table.id!r}: {key} item {iid!r} must be a number "
                                             f"(it is {item.type.value})")
+
+
+def _check_count_item(probs: _Problems, path: tuple[Any, ...], what: str, iid: str,
+                      items: dict[str, ItemField]) -> None:
+    """``iid`` names an item holding a whole number of cases."""
+    item = items.get(iid)
+    if item is None:
+        probs.add("F005", path, f"{what} names unknown item {iid!r}")
+    elif item.type.value not in ("count", "integer"):
+        probs.add("F002", path, f"{what} item {iid!r} must be a count (it is {item.type.value})")
 
 
 def _check_message(probs: _Problems, path: tuple[Any, ...], message: str, check: ex.Expression) -> None:

@@ -19,7 +19,7 @@ import re
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator
 from pydantic_core import PydanticCustomError
@@ -78,9 +78,6 @@ def _check_name(value: str) -> str:
     return value
 
 
-ExcelName = Annotated[str, Field(description="snake_case id, also the Excel defined name")]
-
-
 # --- notes and tags -------------------------------------------------------------------------
 
 
@@ -111,7 +108,10 @@ class FieldType(str, Enum):
     text = "text"
 
 
+#: the field types that hold figures
 NUMERIC_TYPES = {FieldType.count, FieldType.integer, FieldType.number, FieldType.percentage, FieldType.money}
+
+
 YES_NO_CHOICES = ["Yes", "No"]
 YES_NO_PARTIAL_CHOICES = ["Yes", "Partial", "No"]
 
@@ -131,16 +131,29 @@ class ItemField(Strict):
     definition: str | None = None
     why: str | None = Field(None, description="the source's 'why are we collecting this?' text")
     source: Source = Source.provider
+    from_register: Literal["due", "on_time"] | None = Field(
+        None, description="a council-supplied count computed from the submissions register (--register): the "
+                          "provider's returns due in the period ('due') or received by their deadline ('on_time')")
     required: bool = True
     applies_to: list[str] | None = Field(None, description="service type ids; default all")
     choices: list[str] | None = None
     min: Decimal | None = None
     max: Decimal | None = None
     help: str | None = Field(None, description="input message shown in Excel (default: the definition)")
+    guidance: str | None = Field(None, description="how to count the item where the source leaves it open, in "
+                                                   "carekpi's words: shown beside the source's definition in the "
+                                                   "template and by `frameworks show`")
+    required_when: str | None = Field(None, description="expression: a required item is required only when this is "
+                                                        "true (evidence an answer makes irrelevant is not asked for)")
     tags: Tags = Field(default_factory=dict)
     notes: list[Note] = Field(default_factory=list)
 
     _check_id = field_validator("id")(classmethod(lambda cls, v: _check_name(v)))
+
+    def definition_text(self) -> str | None:
+        """The source's definition, then carekpi's guidance on counting (what the template shows)."""
+        parts = [p for p in (self.definition, f"How to fill it in: {self.guidance}" if self.guidance else None) if p]
+        return "\n".join(parts) or None
 
     def allowed_choices(self) -> list[str] | None:
         if self.type == FieldType.yes_no:
@@ -180,6 +193,8 @@ class Breakdown(Strict):
     categories: list[Category]
     definition: str | None = None
     why: str | None = None
+    guidance: str | None = Field(None, description="how to count the categories (see the item field)")
+    source: Source = Field(Source.provider, description="who supplies the categories (commissioner: council data)")
     required: bool = True
     applies_to: list[str] | None = None
     notes: list[Note] = Field(default_factory=list)
@@ -197,6 +212,8 @@ class Breakdown(Strict):
                 type=self.type,
                 definition=self.definition,
                 why=self.why,
+                guidance=self.guidance,
+                source=self.source,
                 required=self.required,
                 applies_to=self.applies_to,
             )
@@ -240,6 +257,12 @@ class CaseLogComputes(Strict):
     * optionally, the mean working days over the cases met, compared with the item
       ``average`` (at one decimal place).
 
+    A case belongs to one reporting period, the one holding its deadline (``period:
+    deadline``, the default: the start plus ``within_working_days`` working days) or its start
+    (``period: start``). A row whose case belongs to another period than the return's is a V401
+    error naming the row, and is left out of the figures, so that no case is counted twice or
+    never.
+
     A difference is a V402 error naming the declared cell and the log sheet. When the log has
     rows, ``carekpi score`` uses the computed figures for every KPI built on these items and
     says so in the reason. Rows without a usable ``start`` (or with ``end`` before it) are
@@ -252,13 +275,21 @@ class CaseLogComputes(Strict):
     declared: str = Field(..., description="item id: the declared count of cases met within the limit")
     total: str | None = Field(None, description="item id: the declared count of cases (rows of the log)")
     average: str | None = Field(None, description="item id: the declared mean working days over cases met")
+    period: Literal["deadline", "start", "any"] = Field(
+        "deadline", description="which date places a case in a reporting period: its deadline (start plus "
+                                "within_working_days working days), its start, or any (not checked); a row "
+                                "placed in another period than the return's is V401 and left out")
 
 
 class RecordTable(Strict):
     """A case-level table (one row per referral, audit, review...) on a sheet of its own.
 
-    With ``computes`` the table is a case log whose figures carekpi works out itself and
-    compares with the figures the return declares (see :class:`CaseLogComputes`).
+    With ``one_row_per: <item id>`` the table lists every case a headline count counts (one row
+    per move into a care home counted in "moves into a care home"): a table whose rows do not
+    add up to the figure is a V403 error, and KPIs built on the figure are not banded. With
+    ``computes`` the table is a case log whose figures carekpi works out itself and compares
+    with the figures the return declares (see :class:`CaseLogComputes`; its ``total`` is the
+    same reconciliation for a case log).
     """
 
     id: str
@@ -269,6 +300,8 @@ class RecordTable(Strict):
     max_rows: int = Field(500, ge=1, le=10000)
     required: bool = False
     applies_to: list[str] | None = None
+    one_row_per: str | None = Field(None, description="item id of a count: the table has one row per case counted "
+                                                      "in it, so its rows must add up to the figure (V403)")
     computes: CaseLogComputes | None = None
     notes: list[Note] = Field(default_factory=list)
 
@@ -422,6 +455,44 @@ class ServiceType(Strict):
     label: str
 
 
+class ConsecutiveRule(Strict):
+    """A judgement the source makes over consecutive periods ("three consecutive periods late or
+    missing will result in service failure")."""
+
+    periods: int = Field(..., ge=2, description="how many consecutive periods")
+    label: str = Field(..., description="what it is called, e.g. 'service failure'")
+    text: str | None = Field(None, description="the source's own wording, with its reference")
+
+
+class SubmissionRules(Strict):
+    """What the source says about returns that are late or missing."""
+
+    consequence: str | None = Field(None, description="the consequence of a late or missing return, as the source "
+                                                      "says it")
+    late_or_missing: ConsecutiveRule | None = Field(None, description="a judgement on consecutive periods late "
+                                                                      "or missing")
+
+    def describe(self) -> str | None:
+        """What follows a late or missing return, in one paragraph (None: the source says nothing)."""
+        parts = [self.consequence] if self.consequence else []
+        rule = self.late_or_missing
+        if rule is not None:
+            parts.append(f"{rule.periods} consecutive periods of one return type late or missing: {rule.label}"
+                         + (f" ({rule.text})" if rule.text else ""))
+        return " ".join(p if p.endswith((".", ")")) else p + "." for p in parts) or None
+
+
+class Plausibility(Strict):
+    """When a return's figures are queried (a warning with the figures compared, never an error)."""
+
+    max_change: Decimal | None = Field(None, gt=0, description="query a figure that moves by more than this share of "
+                                                               "the provider's previous period (0.5: by half)")
+    min_change: int = Field(10, ge=0, description="but not a move of fewer than this many (5 to 9 is no news)")
+    deviations: Decimal = Field(Decimal(2), gt=0, description="query a KPI this many standard deviations from "
+                                                              "the peer mean for the period")
+    min_peers: int = Field(5, ge=3, description="the fewest peers for the standard-deviation query")
+
+
 class Framework(Strict):
     """One council's performance monitoring framework."""
 
@@ -432,6 +503,8 @@ class Framework(Strict):
     source_document: str
     version: str
     effective_from: date
+    effective_from_placeholder: bool = Field(False, description="the source is undated: effective_from is carekpi's "
+                                                                "placeholder, said wherever the version is shown")
     precision: int = Field(1, ge=0, le=6, description="decimal places of percentages")
     description: str | None = None
     service_types: list[ServiceType] = Field(default_factory=list)
@@ -440,6 +513,10 @@ class Framework(Strict):
     contract_defaults: dict[str, Any] = Field(default_factory=dict)
     returns: list[ReturnType]
     kpis: list[Kpi] = Field(default_factory=list)
+    submissions: SubmissionRules = Field(default_factory=SubmissionRules)
+    consistent_failure: ConsecutiveRule | None = Field(
+        None, description="the same KPI Red in this many consecutive periods (e.g. a payment deduction)")
+    plausibility: Plausibility = Field(default_factory=Plausibility)
     notes: list[Note] = Field(default_factory=list)
 
     # set by the loader
@@ -465,6 +542,13 @@ class Framework(Strict):
         if kpi.precision is not None:
             return kpi.precision
         return self.precision if kpi.effective_unit() == "percent" else 0
+
+    def in_force_text(self) -> str:
+        """When this version is in force, in words, saying when the date is a placeholder."""
+        text = f"in force from {self.effective_from:%d %B %Y}"
+        if self.effective_from_placeholder:
+            text += " (a placeholder date: the source document is undated)"
+        return text
 
     def all_notes(self) -> list[tuple[str, Note]]:
         """Every note with the place it is attached to, for ``frameworks show``."""

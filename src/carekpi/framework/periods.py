@@ -19,6 +19,7 @@ package).
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import Enum
@@ -69,11 +70,18 @@ class Period:
     key: str
     label: str
     cadence: Cadence = field(default=Cadence.monthly, compare=False)
+    #: for a period put together from others (a quarter of four-weekly periods): the months they cover
+    covered: Fraction | None = field(default=None, compare=False)
 
     @property
     def months(self) -> Fraction:
-        """Months covered, from the cadence (a four-weekly period is 12/13 of a month)."""
-        return CADENCES[self.cadence].months
+        """Months covered, from the cadence (a four-weekly period is 12/13 of a month), or the
+        months of the periods it was put together from."""
+        return self.covered if self.covered is not None else CADENCES[self.cadence].months
+
+    def contains(self, other: Period) -> bool:
+        """Whether ``other`` belongs to this period: its last day falls within it."""
+        return self.start <= other.end <= self.end
 
     def quarter(self) -> Period:
         """The calendar quarter holding this period's last day."""
@@ -148,6 +156,26 @@ def parse_period_key(rtype: ReturnType, key: str) -> Period | None:
         return period_for(rtype, date.fromisoformat(key))
     except (ValueError, IndexError):
         return None
+
+
+def parse_period(key: str) -> Period | None:
+    """A period named by one of carekpi's keys, whatever the return type: ``2026-03`` (a month),
+    ``2026-Q1`` (a quarter), ``2026`` (a calendar year), ``2025/26`` (a financial year, April
+    to March). None for anything else."""
+    key = key.strip()
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})", key)
+    if m and 1 <= int(m.group(2)) <= 12:
+        return period_of(Cadence.monthly, date(int(m.group(1)), int(m.group(2)), 1))
+    m = re.fullmatch(r"(\d{4})-?[Qq]([1-4])", key)
+    if m:
+        return period_of(Cadence.quarterly, date(int(m.group(1)), (int(m.group(2)) - 1) * 3 + 1, 1))
+    m = re.fullmatch(r"(\d{4})", key)
+    if m:
+        return period_of(Cadence.annual, date(int(m.group(1)), 1, 1), year_start_month=1)
+    m = re.fullmatch(r"(\d{4})/(\d{2})", key)
+    if m and (int(m.group(1)) + 1) % 100 == int(m.group(2)):
+        return period_of(Cadence.annual, date(int(m.group(1)), FINANCIAL_YEAR_START, 1))
+    return None
 
 
 @lru_cache(maxsize=64)

@@ -48,7 +48,13 @@ def _convert(loader: _Loader, node: yaml.Node, path: tuple[Any, ...], lines: Lin
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_convert(loader, item, (*path, i), lines) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError):  # 2024-13-01 looks like a date to YAML, but is not one
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a date: write it as YYYY-MM-DD, or in quotes if it is text",
+            node.start_mark,
+        ) from None
 
 
 def load_yaml(text: str) -> tuple[Any, LineMap]:

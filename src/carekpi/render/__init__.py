@@ -22,6 +22,8 @@ from carekpi.render import csv  # noqa: F401
 from carekpi.render import github  # noqa: F401
 from carekpi.render import sarif  # noqa: F401
 from carekpi.render import xlsx  # noqa: F401
+from carekpi.render import market  # noqa: F401
+from carekpi.render import report  # noqa: F401
 from carekpi.render import diff  # noqa: F401
 from carekpi.render import drift  # noqa: F401
 from carekpi.render import framework  # noqa: F401

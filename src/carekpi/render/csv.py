@@ -17,7 +17,8 @@ SCORE_COLUMNS = [
     "file", "provider", "cqc_location_id", "period", "return_valid", "kpi", "ref", "label", "numerator",
     "denominator", "value", "display", "target", "band", "reason", "critical", "critical_failure", "consequences",
 ]
-FINDING_COLUMNS = ["file", "code", "severity", "field", "sheet", "cell", "message", "explanation"]
+FINDING_COLUMNS = ["file", "provider", "cqc_location_id", "period", "code", "severity", "field", "sheet", "cell",
+                   "message", "explanation"]
 
 
 def consequences_text(k: KpiResult) -> str:
@@ -35,7 +36,8 @@ def _cell(v: Any) -> Any:
     return csv_safe(v)
 
 
-def _write(rows: list[list[Any]]) -> str:
+def write_rows(rows: list[list[Any]]) -> str:
+    """Rows as CSV, every value neutralised against formula injection."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     for row in rows:
@@ -47,11 +49,12 @@ def _write(rows: list[list[Any]]) -> str:
 def validation(reports: list[ValidationReport], options: RenderOptions) -> str:
     rows: list[list[Any]] = [FINDING_COLUMNS]
     for rep in reports:
+        who = [rep.file, rep.provider, rep.cqc_location_id, rep.period]
         if rep.unreadable:
-            rows.append([rep.file, "unreadable", "error", "", "", "", rep.unreadable, ""])
+            rows.append([*who, "unreadable", "error", "", "", "", rep.unreadable, ""])
         for f in rep.sorted_findings():
-            rows.append([rep.file, f.code, f.severity, f.field, f.sheet, f.cell, f.message, f.explanation])
-    return _write(rows)
+            rows.append([*who, f.code, f.severity, f.field, f.sheet, f.cell, f.message, f.explanation])
+    return write_rows(rows)
 
 
 @renders("csv", "score")
@@ -69,4 +72,4 @@ def score(report: ScoreReport, options: RenderOptions) -> str:
                          k.kpi, k.ref, k.label, d["numerator"], d["denominator"], d["value"], k.display,
                          k.target, k.band, k.reason, "yes" if k.critical else "no",
                          "yes" if k.critical_failure else "no", consequences_text(k)])
-    return _write(rows)
+    return write_rows(rows)

@@ -56,6 +56,7 @@ def render_text(diff: FrameworkDiff, options: RenderOptions | None = None) -> st
     """Plain text for a terminal: header, summary, then changes by category."""
     title, version = _heading(diff, "->")
     lines = [title, version]
+    lines += [f"Warning: {w}." for w in diff.warnings]
     if not diff.changes:
         lines.append("No changes.")
         return "\n".join(lines) + "\n"
@@ -77,6 +78,7 @@ def render_markdown(diff: FrameworkDiff, options: RenderOptions | None = None) -
     """Markdown for a pull-request comment or a provider notice."""
     title, version = _heading(diff, "→")
     lines = [f"## {title}", "", f"**{version}.**", ""]
+    lines += [f"> **Warning:** {w}.\n" for w in diff.warnings]
     if not diff.changes:
         lines.append("No changes.")
         return "\n".join(lines) + "\n"

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 REGENERATE = "carekpi template --framework ID -o FILE"
 
 
-def render_drift(drifts: list[Drift] | tuple[Drift, ...], filename: str) -> str:
+def render_drift(drifts: list[Drift] | tuple[Drift, ...], filename: str, regenerate: str | None = None) -> str:
     """One workbook's drifts, then a one-line verdict."""
     if not drifts:
         return f"{filename}: matches the template the framework generates now (no drift).\n"
@@ -24,14 +24,14 @@ def render_drift(drifts: list[Drift] | tuple[Drift, ...], filename: str) -> str:
     width = min(max(len(d.location) for d in drifts), 40)
     for d in drifts:
         lines.append(f"  {d.location:<{width}}  {d.kind:<20} {d.message}")
-    lines.append(f"Regenerate it with: {REGENERATE} (then commit or circulate the new file).")
+    lines.append(f"Regenerate it with: {regenerate or REGENERATE} (then commit or circulate the new file).")
     return "\n".join(lines) + "\n"
 
 
 @renders("text", "drift")
 def drift_text(checks: list[TemplateCheck], options: RenderOptions) -> str:
     """Every checked workbook (those that could not be checked are reported as errors)."""
-    return "".join(render_drift(c.drifts, c.file) for c in checks if c.error is None)
+    return "".join(render_drift(c.drifts, c.file, c.regenerate) for c in checks if c.error is None)
 
 
 @renders("json", "drift")

@@ -7,7 +7,8 @@ A renderer is a function ``(result, options) -> str | bytes`` registered with
 result          what it is                                                  command
 ==============  ==========================================================  ===================
 ``validation``  a list of :class:`~carekpi.validation.findings.ValidationReport`  ``validate``
-``score``       a :class:`~carekpi.scoring.results.ScoreReport`             ``score``
+``score``       a :class:`~carekpi.scoring.results.ScoreReport` (per return) ``score --by-return``
+``market``      a :class:`~carekpi.market.report.MarketReport`             ``score``
 ``lint``        a :class:`~carekpi.framework.lint.LintResult`               ``lint``
 ``drift``       a list of :class:`~carekpi.workbook.drift.TemplateCheck`    ``template --check``
 ``diff``        a :class:`~carekpi.framework.diff.FrameworkDiff`            ``diff``
@@ -28,13 +29,21 @@ from typing import Any
 
 from carekpi.base.errors import UsageError
 
+#: the width of text output that is not shown on a terminal (piped, or written with -o): the
+#: full score table
+FULL_WIDTH = 150
+
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """How the output will be shown: colours (a terminal) and width in characters."""
+    """How the output will be shown: colours (a terminal), width in characters (the terminal's,
+    else :data:`FULL_WIDTH`), and whether to list everything a finding stands for (verbose)."""
 
     color: bool = False
-    width: int = 150
+    width: int = FULL_WIDTH
+    verbose: bool = False
+    #: the order of the market table: ``worst`` first, or by ``provider``
+    sort: str = "worst"
 
 
 RenderFn = Callable[[Any, RenderOptions], "str | bytes"]

@@ -98,12 +98,31 @@ def load_commissioner_data(path: str | Path, fw: Framework, return_id: str | Non
                     if any(x.severity == Severity.error for x in c.notes):
                         raise UsageError(f"{p}, line {n}, column {col}: {c.notes[0].message}")
                     values[col] = c.value
+                _reconcile(rtype, values, f"{p}, line {n}")
                 rows[((row.get("provider") or "").strip().casefold(), period.key)] = values
     except OSError as exc:
         raise UsageError(f"cannot read commissioner data {p}: {exc.strerror}") from None
     except (csv.Error, UnicodeDecodeError) as exc:
         raise UsageError(f"{p} is not a readable CSV file: {exc}") from None
     return CommissionerData(str(p), rows, rtype.id)
+
+
+def _reconcile(rtype: ReturnType, values: dict[str, Any], where: str) -> None:
+    """Council-supplied breakdowns add up to their council-supplied total (where all are given)."""
+    for sec in rtype.sections:
+        for b in sec.breakdowns:
+            if b.source != Source.commissioner or not b.total:
+                continue
+            parts: list[Any] = [values.get(b.item_id(c)) for c in b.categories]
+            total = values.get(b.total)
+            if total is None or any(v is None for v in parts):
+                continue
+            added = sum(parts, 0)
+            ok = added == total if b.reconcile == "equal" else added <= total
+            if not ok:
+                relation = "add up to" if b.reconcile == "equal" else "add up to no more than"
+                raise UsageError(f"{where}: {b.label} add up to {added}, but they must {relation} "
+                                 f"{b.total} ({total})")
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,13 @@ class ScoringRun:
     commissioner: CommissionerData | None
     contract: ContractSettings
     defaults: ContractSettings
+    #: files that do not count (superseded, conflict...), with why: not peers, not in rolling totals
+    excluded: dict[str, str]
+    #: which provider each file is (from the market's providers), for judgements over periods
+    providers: dict[str, str]
+    #: council-supplied values worked out for a file (from the submissions register); the
+    #: council's data file wins where it has the item too
+    council: dict[str, dict[str, Any]]
 
 
 Pass = Callable[[ScoringRun, list[ReturnScore]], list[ReturnScore]]
@@ -51,14 +58,15 @@ def _council_values(run: ScoringRun, data: ReturnData) -> tuple[dict[str, Any], 
     """The council-supplied items for this return, or why there are none."""
     if not any(i.source == Source.commissioner for i in data.rtype.items()):
         return {}, None
+    worked_out = run.council.get(data.file, {})
     row = run.commissioner.lookup(data) if run.commissioner else None
     if row is not None:
-        return row, None
+        return {**worked_out, **row}, None
     who = data.cqc_location_id or data.provider_name or "this provider"
     when = data.period.key if data.period else "this period"
     if run.commissioner is None:
-        return {}, "council data not supplied (use --commissioner-data)"
-    return {}, f"no council data for {who} in {when} in {run.commissioner.path}"
+        return worked_out, "council data not supplied (use --commissioner-data)"
+    return worked_out, f"no council data for {who} in {when} in {run.commissioner.path}"
 
 
 def _shown(v: Any) -> str:
@@ -98,9 +106,11 @@ def per_return_kpis(run: ScoringRun, scores: list[ReturnScore]) -> list[ReturnSc
             note = case_log_note(data.computed, data.compiled.kpi_inputs(kpi.id))
             results.append(res.noted(note) if note else res)
         counts = rep.counts
+        errors = tuple(f for f in rep.sorted_findings() if f.severity == Severity.error)
         out.append(ReturnScore(rep.file, run.fw.id, run.fw.version, data.rtype.id, data.provider_name,
                                data.cqc_location_id, data.period.key if data.period else None, rep.valid,
-                               counts["error"], counts["warning"], tuple(results)))
+                               counts["error"], counts["warning"], tuple(results), excluded=run.excluded.get(rep.file),
+                               error_findings=errors))
     return out
 
 
@@ -112,7 +122,7 @@ def relative_bands(run: ScoringRun, scores: list[ReturnScore]) -> list[ReturnSco
 
 
 def rolling_judgements(run: ScoringRun, scores: list[ReturnScore]) -> list[ReturnScore]:
-    return add_rolling_results(run.fw, run.reports, scores)
+    return add_rolling_results(run.fw, run.reports, scores, run.providers)
 
 
 # --- 4. bands withheld ------------------------------------------------------------------------
@@ -138,14 +148,19 @@ def withhold_bands(run: ScoringRun, scores: list[ReturnScore]) -> list[ReturnSco
         labels = {i.id: i.label for i in rep.data.rtype.items()}
         results: list[KpiResult] = []
         for k in sc.kpis:
-            if k.kpi in comp.kpis and k.band != Band.na:
+            figures = (k.value, k.numerator, k.denominator)
+            if k.kpi in comp.kpis and (k.band != Band.na or any(x is not None for x in figures)):
                 inputs = set(comp.kpi_inputs(k.kpi))
                 hit = [n for n in bad if n in inputs]  # the finding's own item first
                 if hit:
                     first = hit[0]
-                    k = k.with_band(Band.na, f"not banded: {labels.get(first, first)} has an error ({bad[first]}) "
+                    # a figure computed from figures with an error is not shown: -50% or 110%
+                    # would be read as a result
+                    what = "not banded" if k.band != Band.na else "not computed"
+                    k = k.with_band(Band.na, f"{what}: {labels.get(first, first)} has an error ({bad[first]}) "
                                              "in this return; correct the return and score it again",
-                                    critical_failure=False)
+                                    critical_failure=False, numerator=None, denominator=None, value=None,
+                                    display="n/a")
             results.append(k)
         out.append(replace(sc, kpis=tuple(results)))
     return out
@@ -156,15 +171,23 @@ PASSES: list[Pass] = [per_return_kpis, relative_bands, rolling_judgements, withh
 
 
 def score_reports(fw: Framework, reports: list[ValidationReport], *, commissioner: CommissionerData | None = None,
-                  contract: ContractSettings | None = None, unreadable: list[tuple[str, str]] | None = None) -> ScoreReport:
-    """Score validated returns of one framework together (peers are judged within the batch)."""
+                  contract: ContractSettings | None = None, unreadable: list[tuple[str, str]] | None = None,
+                  excluded: dict[str, str] | None = None, providers: dict[str, str] | None = None,
+                  council: dict[str, dict[str, Any]] | None = None) -> ScoreReport:
+    """Score validated returns of one framework together (peers are judged within the batch).
+
+    ``excluded`` names returns that do not count (a superseded return, a conflict), with why:
+    they are scored, but are not peers for relative bands nor part of rolling totals. ``providers``
+    maps each file to its provider (the market's identity), for judgements over periods.
+    """
     defaults = ContractSettings.from_defaults(fw)
     contract = contract or defaults
     if contract.provider_name and reports and not any(contract.applies_to(rep.data) for rep in reports):
         named = sorted({rep.data.provider_name or rep.data.cqc_location_id or rep.file for rep in reports})
         raise UsageError(f"the {contract.origin} are for {contract.provider_name!r}, which names none of the "
                          f"returns scored (providers: {', '.join(named)})")
-    run = ScoringRun(fw, reports, commissioner, contract, defaults)
+    run = ScoringRun(fw, reports, commissioner, contract, defaults, dict(excluded or {}), dict(providers or {}),
+                     dict(council or {}))
     scores: list[ReturnScore] = []
     for step in PASSES:
         scores = step(run, scores)

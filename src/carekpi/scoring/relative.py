@@ -46,7 +46,7 @@ def band_relative(fw: Framework, scores: list[ReturnScore]) -> list[ReturnScore]
             continue
         b = kpi.bands
         numeric = [(si, ki) for si, ki in members if isinstance(scores[si].kpis[ki].value, Decimal)]
-        peers = [(si, ki) for si, ki in numeric if scores[si].valid]
+        peers = [(si, ki) for si, ki in numeric if scores[si].counts]
         names = tuple(scores[si].peer_name for si, _ in peers)
         where = f"{len(peers)} return{'s' if len(peers) != 1 else ''} for {period or 'an unknown period'}"
         if len(peers) < b.min_peers:
@@ -66,7 +66,7 @@ def band_relative(fw: Framework, scores: list[ReturnScore]) -> list[ReturnScore]
             assert isinstance(k.value, Decimal)
             v = Fraction(k.value)
             top, bottom = (v >= q3, v <= q1) if higher else (v <= q1, v >= q3)
-            outside = "" if scores[si].valid else " (this return has errors, so it is not one of them)"
+            outside = "" if scores[si].counts else f" (this return {_why_not(scores[si])}, so it is not one of them)"
             upper, lower = f"the upper quartile {hi}", f"the lower quartile {lo}"
             if top and not bottom:
                 edge = f"at or above {upper}" if higher else f"at or below {lower} (lower is better)"
@@ -90,6 +90,12 @@ def band_relative(fw: Framework, scores: list[ReturnScore]) -> list[ReturnScore]
     return out
 
 
+def _why_not(sc: ReturnScore) -> str:
+    if sc.excluded:
+        return f"is {sc.excluded}"
+    return "has errors"
+
+
 def peer_note(fw: Framework, scores: list[ReturnScore]) -> str | None:
     """Which valid returns were compared with each other, period by period (None: no relative KPI).
 
@@ -105,7 +111,7 @@ def peer_note(fw: Framework, scores: list[ReturnScore]) -> str | None:
     periods: dict[str | None, list[str]] = {}
     for (_, period), members in groups.items():
         known = periods.setdefault(period, [])
-        known += [n for n in (sc.peer_name for sc in members if sc.valid) if n not in known]
+        known += [n for n in (sc.peer_name for sc in members if sc.counts) if n not in known]
     if not periods:
         return None
     lines = [f"Relative bands compare the valid returns for the same period ({fw.id}):"]

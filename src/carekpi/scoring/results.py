@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from carekpi.base.enums import Band
+from carekpi.validation.findings import Finding
 
 
 def _num(x: Any) -> Any:
@@ -88,6 +89,15 @@ class ReturnScore:
     warnings: int
     kpis: tuple[KpiResult, ...] = ()
     unreadable: str | None = None
+    #: why this return does not count (superseded, conflict, withdrawn...): not a peer, not in rolling totals
+    excluded: str | None = None
+    #: the return's errors (code, item, cell), in the order of the workbook: what "[1 error]" is
+    error_findings: tuple[Finding, ...] = ()
+
+    @property
+    def counts(self) -> bool:
+        """A valid return that counts: a peer for relative bands and part of rolling totals."""
+        return self.valid and self.excluded is None and self.unreadable is None
 
     @property
     def peer_name(self) -> str:
@@ -103,6 +113,8 @@ class ReturnScore:
         }
         if self.unreadable:
             out["unreadable"] = self.unreadable
+        if self.excluded:
+            out["excluded"] = self.excluded
         return out
 
 
@@ -112,8 +124,21 @@ class ScoreReport:
     returns: tuple[ReturnScore, ...]
     source_note: str | None = None
 
+    # The counts, defined once for every format (text summary, JSON summary):
+
+    @property
+    def files(self) -> int:
+        """Every file named or found: the returns scored plus the unreadable files."""
+        return len(self.returns)
+
+    @property
+    def scored(self) -> int:
+        """Returns read and scored (valid or not): JSON ``summary.returns``."""
+        return sum(1 for r in self.returns if not r.unreadable)
+
     @property
     def unreadable(self) -> int:
+        """Files that could not be read as a return of the framework (not scored)."""
         return sum(1 for r in self.returns if r.unreadable)
 
     def band_counts(self) -> dict[str, int]:
@@ -127,5 +152,6 @@ class ScoreReport:
         return {
             "framework": self.framework,
             "returns": [r.to_dict() for r in self.returns],
-            "summary": {"returns": len(self.returns), "unreadable": self.unreadable, "bands": self.band_counts()},
+            "summary": {"files": self.files, "returns": self.scored, "unreadable": self.unreadable,
+                        "bands": self.band_counts()},
         }

@@ -44,11 +44,15 @@ def _consecutive(window: list[Period]) -> bool:
     return all(b.start == a.end + timedelta(days=1) for a, b in itertools.pairwise(window))
 
 
-def add_rolling_results(fw: Framework, reports: list[ValidationReport], scores: list[ReturnScore]) -> list[ReturnScore]:
+def add_rolling_results(fw: Framework, reports: list[ValidationReport], scores: list[ReturnScore],
+                        providers: dict[str, str] | None = None) -> list[ReturnScore]:
     """New scores with a ``<kpi>_<n>_months`` result on the latest return of every run of
     consecutive periods of one provider that covers a count target's ``per_months``.
 
-    ``reports`` (validation reports) and ``scores`` (their ReturnScores) are in step.
+    ``reports`` (validation reports) and ``scores`` (their ReturnScores) are in step; ``providers``
+    says which provider each file is (default: the cover's CQC location ID, else its name). A
+    return that does not count (it has errors, or is superseded) is excluded from the sum, and
+    the judgement says it cannot be made.
     """
     added: dict[int, list[tuple[str, KpiResult]]] = defaultdict(list)  # score index -> (after kpi, result)
     for kpi in fw.kpis:
@@ -65,8 +69,9 @@ def add_rolling_results(fw: Framework, reports: list[ValidationReport], scores: 
             if data is None or data.rtype.id != rtype.id or data.period is None:
                 continue
             res = next((k for k in sc.kpis if k.kpi == kpi.id), None)
-            if res is not None:
-                groups[data.provider_key.strip().casefold()][data.period] = (i, res)
+            if res is not None and sc.excluded is None:  # a superseded return is not part of the run
+                who = (providers or {}).get(rep.file) or data.provider_key.strip().casefold()
+                groups[who][data.period] = (i, res)
         for by_period in groups.values():
             periods = sorted(by_period)
             for start in range(len(periods) - n + 1):
@@ -74,7 +79,8 @@ def add_rolling_results(fw: Framework, reports: list[ValidationReport], scores: 
                 if not _consecutive(window):
                     continue
                 latest, _ = by_period[window[-1]]
-                judged = _judge(fw, kpi, b, rtype.cadence, [(p, by_period[p][1]) for p in window])
+                bad = [p.key for p in window if not scores[by_period[p][0]].valid]
+                judged = _judge(fw, kpi, b, rtype.cadence, [(p, by_period[p][1]) for p in window], bad)
                 added[latest].append((kpi.id, judged))
     out = []
     for i, sc in enumerate(scores):
@@ -89,7 +95,8 @@ def add_rolling_results(fw: Framework, reports: list[ValidationReport], scores: 
     return out
 
 
-def _judge(fw: Framework, kpi: Kpi, b: MetBands, cadence: Cadence, window: list[tuple[Period, KpiResult]]) -> KpiResult:
+def _judge(fw: Framework, kpi: Kpi, b: MetBands, cadence: Cadence, window: list[tuple[Period, KpiResult]],
+           with_errors: list[str]) -> KpiResult:
     unit = kpi.effective_unit()
     places = fw.kpi_precision(kpi)
     plural = CADENCES[cadence].plural
@@ -100,6 +107,10 @@ def _judge(fw: Framework, kpi: Kpi, b: MetBands, cadence: Cadence, window: list[
     target = format(b.target.normalize(), "f")
     res = KpiResult(rolling_kpi_id(kpi), kpi.ref, label, unit, Band.na, "", critical=kpi.critical,
                     consequences=tuple(kpi.consequences), target=f"{target} per {b.per_months} months")
+    if with_errors:
+        return res.with_band(Band.na, f"the {b.per_months}-month total over {keys} cannot be judged: "
+                                      f"{', '.join(with_errors)} {'is' if len(with_errors) == 1 else 'are'} excluded "
+                                      "because the return has errors", display="n/a")
     missing = [p.key for p, r in window if not isinstance(r.value, Decimal) or r.numerator is None]
     if missing:
         return res.with_band(Band.na, f"the {b.per_months}-month total over {keys} cannot be judged: "

@@ -19,7 +19,7 @@ from carekpi.framework.compiled import CompiledReturn, compiled
 from carekpi.framework.expr import to_number
 from carekpi.framework.model import Framework, ItemField, ReturnType
 from carekpi.framework.periods import Period
-from carekpi.validation.findings import Explanation, Finding
+from carekpi.validation.findings import Detail, Explanation, Finding
 from carekpi.workbook.coerce import Coerced
 from carekpi.workbook.reader import RawCell, WorkbookContent
 
@@ -80,6 +80,9 @@ class ReturnData:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: declared items as computed from case logs, by item id
     computed: dict[str, ComputedFigure] = field(default_factory=dict)
+    #: items whose cell holds something that is not a valid answer, with why ("'12 calls' is
+    #: not a whole number"); their value is None, as for a blank cell, but they are not missing
+    invalid: dict[str, str] = field(default_factory=dict)
 
     def applies(self, applies_to: list[str] | None) -> bool:
         if not applies_to or self.services is None:
@@ -118,6 +121,9 @@ class CheckContext:
     not_found: list[ItemField] = field(default_factory=list)
     #: the provider's explanations of findings, by (item, code)
     explanations: dict[tuple[str, str], Explanation] = field(default_factory=dict)
+    #: set by a check that finds the rest pointless (the workbook is not a return at all):
+    #: the checks after it do not run
+    stopped: bool = False
 
     def __post_init__(self) -> None:
         self.data = ReturnData(self.fw, self.rtype, self.content.path)
@@ -127,7 +133,7 @@ class CheckContext:
         return compiled(self.fw, self.rtype.id)
 
     def add(self, code: Code, message: str, *, severity: Severity | None = None, item: str | None = None,
-            raw: RawCell | None = None, rule: str | None = None) -> None:
+            raw: RawCell | None = None, rule: str | None = None, details: tuple[Detail, ...] = ()) -> None:
         """Record a finding of ``code`` (at its default severity unless given)."""
         level = severity or code.severity
         assert level is not None, f"{code.code} needs a severity"
@@ -136,5 +142,5 @@ class CheckContext:
         self.findings.append(Finding(
             code=code.code, severity=level, message=message, field=item,
             sheet=raw.sheet if raw else None, cell=raw.coordinate if raw else None, rule=rule,
-            order=raw.order if raw else (-1, 0, 0),
+            order=raw.order if raw else (-1, 0, 0), details=details,
         ))

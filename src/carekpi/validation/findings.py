@@ -23,6 +23,18 @@ from carekpi.base.enums import SEVERITY_ORDER, Severity
 
 
 @dataclass(frozen=True)
+class Detail:
+    """One of the things a finding stands for (each item of a workbook that is not a return):
+    listed in JSON, and in text only when asked (``carekpi validate --verbose``)."""
+
+    field: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "message": self.message}
+
+
+@dataclass(frozen=True)
 class Finding:
     code: str
     severity: Severity
@@ -35,6 +47,8 @@ class Finding:
     order: tuple[int, int, int] = dc_field(default=(0, 0, 0), compare=False, repr=False)
     #: the provider's explanation (of a warning or information; never of an error)
     explanation: str | None = None
+    #: what a finding that stands for many things stands for (V008: every item not found)
+    details: tuple[Detail, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "severity", Severity(self.severity))  # accept "error" as well as Severity.error
@@ -57,6 +71,8 @@ class Finding:
         if self.explanation is not None:
             out["explained"] = True
             out["explanation"] = self.explanation
+        if self.details:
+            out["details"] = [d.to_dict() for d in self.details]
         return out
 
     def sort_key(self) -> tuple[Any, ...]:
@@ -156,3 +172,31 @@ class ValidationReport:
         if self.unreadable:
             out["unreadable"] = self.unreadable
         return out
+
+
+@dataclass(frozen=True)
+class ValidationTotals:
+    """What a batch of validated files adds up to, defined once for every format: files
+    (every file named or found), valid (read, no errors), invalid (read, with errors),
+    unreadable (not read at all), and the findings of each severity in the files read."""
+
+    files: int
+    valid: int
+    invalid: int
+    unreadable: int
+    errors: int
+    warnings: int
+    info: int
+
+    @classmethod
+    def of(cls, reports: list[ValidationReport]) -> ValidationTotals:
+        read = [r for r in reports if r.unreadable is None]
+        return cls(
+            files=len(reports), valid=sum(1 for r in read if r.valid), invalid=sum(1 for r in read if not r.valid),
+            unreadable=len(reports) - len(read), errors=sum(r.counts["error"] for r in read),
+            warnings=sum(r.counts["warning"] for r in read), info=sum(r.counts["info"] for r in read),
+        )
+
+    def to_dict(self) -> dict[str, int]:
+        return {"files": self.files, "valid": self.valid, "invalid": self.invalid, "unreadable": self.unreadable,
+                "errors": self.errors, "warnings": self.warnings, "info": self.info}

@@ -46,6 +46,8 @@ def validate_file(path: str | Path, *, framework: Framework | str | None = None,
     ctx = CheckContext(content, fw, rtype, today or date.today(), version_basis=basis)
     for check in CHECKS:
         check.run(ctx)
+        if ctx.stopped:
+            break
     data = ctx.data
     return ValidationReport(
         file=str(path), framework=fw.id, framework_version=fw.version, return_type=rtype.id,

@@ -27,14 +27,21 @@ Documented rules (README, "How values are read"):
   with a warning, and any other number is the percentage itself (95 → 95%, 1 → 1%).
 * Dates: real dates; Excel serial numbers (``46112`` → 31/03/2026, with a warning); UK
   dates typed as text (``31/03/2026``, ``31-03-26``, ``31.03.2026``, ``2026-03-31``,
-  ``31 March 2026``, ``31st Mar 2026``, ``March 2026``) with a warning. Day first, always:
+  ``31 March 2026``, ``31st Mar 2026``) with a warning. Day first, always:
   ``03/04/2026`` is 3 April. Dates before 1900 or after 2199 are refused (V104).
+* Months: ``09/2026``, ``9-2026``, ``2026-09``, ``Sep 2026``, ``Sept 2026``, ``September 2026``
+  name a month. In a reporting period (``period=True``: a monthly, quarterly or annual return's
+  period, which a month names completely) they are read as that month without a warning;
+  a two-digit year (``09/26``, ``Sep 26``, which could also be 26 September) is a guess and
+  is read as the month with a warning. In any other date a month is read as its first day,
+  with a warning (the day is a guess).
+* Text quoted back in a message is shown as it looks in the cell: non-breaking and other
+  odd spaces as spaces, zero-width characters left out, cut to 60 characters.
 * Yes/No: ``Yes``/``No`` (``Partial`` where offered); ``Y``, ``yes``, ``TRUE``, ``1``,
   ``N``, ``FALSE``, ``0``, and Excel's TRUE/FALSE, are accepted with a warning.
 * Choices: an answer differing from an allowed one only in capitals or spacing is
   accepted as that answer, with a warning.
 * Text items take any value: numbers as typed (12.0 as ``12``), dates as ``YYYY-MM-DD``.
-* Text quoted back in a message is cut to 60 characters.
 """
 
 from __future__ import annotations
@@ -91,9 +98,22 @@ def clean_text(s: str) -> str:
     return s.translate(_INVISIBLE).strip()
 
 
-def _q(text: str, limit: int = 60) -> str:
-    """``text`` quoted for a message, shortened so a long cell cannot swamp the report."""
-    return repr(text if len(text) <= limit else text[:limit] + "…")
+#: spaces that look like a space in the cell (non-breaking, figure, narrow), and line breaks
+_LOOKS_LIKE_SPACE = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\t\r\n"), " ")
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """``text`` quoted for a message as it looks in the cell: a non-breaking space is shown as
+    a space (never ``\\xa0``), zero-width characters are left out, and a long cell is
+    shortened so it cannot swamp the report."""
+    shown = text.translate(_INVISIBLE).translate(_LOOKS_LIKE_SPACE)
+    if len(shown) > limit:
+        shown = shown[:limit] + "…"
+    quote = '"' if "'" in shown and '"' not in shown else "'"
+    return f"{quote}{shown}{quote}"
+
+
+_q = quoted
 
 
 def _warn(message: str) -> Note:
@@ -134,7 +154,38 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def parse_month_text(s: str) -> tuple[date, bool] | None:
+    """A month typed as text: its first day, and whether the reading is a guess (a two-digit
+    year, as in ``09/26`` or ``Sep 26``, which could also be the 26th). None if ``s`` does not
+    name a month."""
+    t = re.sub(r"\s+", " ", clean_text(s).lower().replace(",", " ")).strip()
+    try:
+        m = re.match(r"^(\d{4})[/.\-](\d{1,2})$", t)
+        if m:  # 2026-09
+            return date(int(m.group(1)), int(m.group(2)), 1), False
+        m = re.match(r"^(\d{1,2}) ?[/.\-] ?(\d{4}|\d{2})$", t)
+        if m:  # 09/2026, 09/26
+            y = int(m.group(2))
+            return date(y + 2000 if y < 100 else y, int(m.group(1)), 1), y < 100
+        m = re.match(r"^([a-z]+)\.?[ \-/]?('?\d{2}|\d{4})$", t)
+        if m and m.group(1) in _MONTHS:  # Sep 2026, September 2026, Sep-26
+            y = int(m.group(2).lstrip("'"))
+            return date(y + 2000 if y < 100 else y, _MONTHS[m.group(1)], 1), y < 100
+    except ValueError:
+        return None
+    return None
+
+
 def parse_date_text(s: str) -> date | None:
+    """A day typed as text (day first), or a month typed as text (its first day)."""
+    day = _parse_day_text(s)
+    if day is not None:
+        return day
+    month = parse_month_text(s)
+    return month[0] if month else None
+
+
+def _parse_day_text(s: str) -> date | None:
     t = clean_text(s).lower().replace(",", " ")
     t = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", t)
     m = re.match(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$", t)
@@ -150,17 +201,15 @@ def parse_date_text(s: str) -> date | None:
         if m and m.group(2) in _MONTHS:
             y = int(m.group(3))
             return date(y + 2000 if y < 100 else y, _MONTHS[m.group(2)], int(m.group(1)))
-        m = re.match(r"^([a-z]+)[ \-](\d{2}|\d{4})$", t)
-        if m and m.group(1) in _MONTHS:
-            y = int(m.group(2))
-            return date(y + 2000 if y < 100 else y, _MONTHS[m.group(1)], 1)
     except ValueError:
         return None
     return None
 
 
-def coerce(item: ItemField, raw: Any, *, number_format: str = "General", data_type: str = "n") -> Coerced:
-    """Read one cell's value as ``item``'s type."""
+def coerce(item: ItemField, raw: Any, *, number_format: str = "General", data_type: str = "n",
+           period: bool = False) -> Coerced:
+    """Read one cell's value as ``item``'s type. ``period``: the item is a reporting period that
+    a month names completely (a month typed in it is an answer, not a guess)."""
     if data_type == "e" or (isinstance(raw, str) and raw.strip().upper() in ERROR_VALUES):
         return Coerced(None, (_err("V107", f"holds the Excel error {str(raw).strip()}; correct the formula or type the figure"),))
     if raw is None:
@@ -176,7 +225,7 @@ def coerce(item: ItemField, raw: Any, *, number_format: str = "General", data_ty
     if t in (FieldType.count, FieldType.integer, FieldType.number, FieldType.money, FieldType.percentage):
         return _coerce_number(item, raw, number_format)
     if t == FieldType.date:
-        return _in_date_range(_coerce_date(raw, number_format))
+        return _in_date_range(_coerce_date(raw, number_format, period))
     if t in (FieldType.yes_no, FieldType.yes_no_partial):
         return _coerce_yes_no(item, raw)
     if t == FieldType.choice:
@@ -237,7 +286,7 @@ def _coerce_number(item: ItemField, raw: Any, number_format: str) -> Coerced:
     return Coerced(_tidy(value), tuple(notes))
 
 
-def _coerce_date(raw: Any, number_format: str) -> Coerced:
+def _coerce_date(raw: Any, number_format: str, period: bool = False) -> Coerced:
     if isinstance(raw, datetime):
         return Coerced(raw.date())
     if isinstance(raw, date):
@@ -248,10 +297,21 @@ def _coerce_date(raw: Any, number_format: str) -> Coerced:
             return Coerced(day, (_warn(f"{raw} is a date stored as a number; read as {day:%d/%m/%Y}"),))
         return Coerced(None, (_err("V102", f"{raw} is not a date"),))
     text = clean_text(str(raw))
-    d = parse_date_text(text)
-    if d is None:
-        return Coerced(None, (_err("V102", f"{_q(text)} is not a date; type it as dd/mm/yyyy"),))
-    return Coerced(d, (_warn(f"{_q(str(raw))} was typed as text; read as the date {d:%d/%m/%Y}"),))
+    d = _parse_day_text(text)
+    if d is not None:
+        return Coerced(d, (_warn(f"{_q(str(raw))} was typed as text; read as the date {d:%d/%m/%Y}"),))
+    month = parse_month_text(text)
+    if month is None:
+        hint = "type the month, e.g. 09/2026 or September 2026" if period else "type it as dd/mm/yyyy"
+        return Coerced(None, (_err("V102", f"{_q(text)} is not a date; {hint}"),))
+    first, guessed = month
+    if not period:
+        return Coerced(first, (_warn(f"{_q(str(raw))} names a month, not a day; read as the date {first:%d/%m/%Y}, "
+                                     "the first of the month: type the day if another is meant"),))
+    if guessed:
+        return Coerced(first, (_warn(f"{_q(str(raw))} read as {first:%B %Y}, a guess from a two-digit year: "
+                                     f"type the month in full ({first:%B %Y}) if it is the one meant"),))
+    return Coerced(first)
 
 
 def _in_date_range(c: Coerced) -> Coerced:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import re
+import shlex
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from carekpi.framework.cover import META_SHEET
 from carekpi.framework.model import Framework
 from carekpi.workbook.layout import Layout
-from carekpi.workbook.reader import open_workbook
+from carekpi.workbook.openpyxl_load import load_workbook
 from carekpi.workbook.template import build_template
 
 #: metadata rows that legitimately differ between two generations of the same template
@@ -97,7 +98,7 @@ def check_template(fw: Framework, path: str | Path, return_id: str | None = None
 
     Raises :class:`~carekpi.base.errors.UnreadableWorkbook` when the file cannot be read.
     """
-    found = open_workbook(path).workbook
+    found = load_workbook(path)
     rid = return_id or fw.returns[0].id
     expected, layout = expected_workbook(fw, rid)
     return _Comparer(expected, found, layout).run()
@@ -170,8 +171,9 @@ class _Comparer:
                 new = candidates[0]
                 extra.pop(new, None)
                 self.add("name_renamed", name, name, new,
-                         f"defined name {name!r} was renamed {new!r} ({exp[name]}): carekpi reads cells by "
-                         f"their names, so this item would be found by its label or not at all")
+                         f"defined name renamed from {new!r} (in this workbook) to {name!r} (in the template "
+                         f"generated now), at {exp[name]}: carekpi reads cells by their names, so this item would "
+                         "be found by its label or not at all")
             else:
                 self.add("name_missing", name, exp[name], None, f"defined name {name!r} ({exp[name]}) is missing")
         for name, ref in extra.items():
@@ -419,7 +421,7 @@ def _spans(cells: list[tuple[int, int]]) -> list[str]:
 @dataclass(frozen=True)
 class TemplateCheck:
     """``template --check`` of one workbook: its drifts, or why it could not be checked, and
-    the command that regenerates it."""
+    the command that regenerates it (:func:`regenerate_command`)."""
 
     file: str
     drifts: tuple[Drift, ...] = ()
@@ -432,6 +434,22 @@ class TemplateCheck:
             out["error"] = self.error
         else:
             out["drift"] = bool(self.drifts)
+            if self.regenerate and self.drifts:
+                out["regenerate"] = self.regenerate
             out["drifts"] = [{"kind": d.kind, "location": d.location, "expected": d.expected, "found": d.found,
                               "message": d.message} for d in self.drifts]
         return out
+
+
+def regenerate_command(fw: Framework, framework_ref: str, return_id: str, file: str | Path,
+                       frameworks_dirs: list[Path] | None = None) -> str:
+    """The exact command that writes the template ``file`` should be: the framework as it was
+    named (an id, or the path of its YAML file), the return type where the framework has
+    several, the folders named with ``--frameworks-dir``, and the file itself."""
+    args = ["carekpi", "template", "--framework", framework_ref]
+    if len(fw.returns) > 1:
+        args += ["--return", return_id]
+    for d in frameworks_dirs or []:
+        args += ["--frameworks-dir", str(d)]
+    args += ["-o", str(file)]
+    return " ".join(shlex.quote(a) for a in args)

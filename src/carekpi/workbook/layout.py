@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from carekpi.framework.bands.base import EXTRA_PLACES, Direction
 from carekpi.framework.compiled import CompiledReturn, compiled
 from carekpi.framework.cover import (
     CHECKS_SHEET,
@@ -170,7 +171,10 @@ class Layout:
 
     def fingerprint(self) -> str:
         """A digest of everything a provider's workbook must match: names, places, labels,
-        validation rules, KPI formulas and the Checks sheet's formulas."""
+        validation rules, KPI formulas and the Checks sheet's formulas (worked out once per layout: every return checks it)."""
+        cached = self.__dict__.get("_fingerprint")
+        if cached is not None:
+            return str(cached)
         doc = {
             "framework": self.framework,
             "version": self.version,
@@ -182,7 +186,8 @@ class Layout:
             "validations": sorted((k, json.dumps(v, sort_keys=True)) for k, v in self.validations.items()),
         }
         blob = json.dumps(doc, sort_keys=True, ensure_ascii=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        self.__dict__["_fingerprint"] = digest = hashlib.sha256(blob).hexdigest()[:16]
+        return digest
 
 
 # --- formulas ---------------------------------------------------------------------------------
@@ -217,13 +222,32 @@ def kpi_value_formula(fw: Framework, comp: CompiledReturn, kpi: Kpi) -> str | No
     if any(comp.items[n].source == Source.commissioner for n in inputs if n in comp.items):
         return None
     kind = kpi.kind_def
-    core = kind.excel_core(exprs, excel_names(comp), fw.kpi_precision(kpi))
+    core = kind.excel_core(exprs, excel_names(comp), shown_formula(kpi, comp.rtype, fw.kpi_precision(kpi)))
     count = "COUNTA" if kind.answer else "COUNT"
     formula = f'IF({count}({",".join(inputs)})<{len(inputs)},"",{core})'
     cond = _service_condition(fw, kpi.applies_to)
     if cond:
         formula = f'IF({cond},{formula},"n/a")'
     return formula
+
+
+def shown_formula(kpi: Kpi, rtype: ReturnType, places: int) -> Callable[[str], str]:
+    """How the value cell shows the exact value ``x``: rounded to the KPI's precision; for a
+    KPI judged on its exact value, with more places where rounding would carry it across a band
+    edge (as carekpi shows it: 99.95%, never 100.0% under a 100% target)."""
+    bands = kpi.bands
+    edges = bands.excel_edges(rtype.cadence) if bands.judges_exactly() else []
+    if not edges:
+        return lambda x: f"ROUND({x},{places})"
+
+    op = ">=" if bands.better() == Direction.higher else "<="
+
+    def shown(x: str) -> str:
+        rounded = f"ROUND({x},{places})"
+        crossed = ",".join(f"({x}{op}{excel_number(e)})<>({rounded}{op}{excel_number(e)})" for e in edges)
+        return f"IF(OR({crossed}),ROUND({x},{places + EXTRA_PLACES}),{rounded})"
+
+    return shown
 
 
 def kpi_band_formula(rtype: ReturnType, kpi: Kpi) -> str | None:
@@ -236,6 +260,8 @@ def band_legend(fw: Framework, kpi: Kpi) -> str:
     differs; and the titles of the notes on how carekpi reads the KPI (on the Notes sheet)."""
     applied = kpi.bands.legend(kpi.effective_unit(), fw.kpi_precision(kpi))
     text = f"carekpi applies: {applied}."
+    if kpi.bands.judges_exactly():
+        text += " Judged on the exact value, before rounding."
     printed = kpi.bands.as_printed
     if printed and printed.strip().rstrip(".") != applied:
         text += f"\nAs printed in the source: {printed.strip()}"
@@ -285,7 +311,7 @@ def validation_for(item: ItemField) -> Validation:
     else:
         kw = {"type": "textLength", "operator": "lessThanOrEqual", "formula1": "4000"}
         err = "Enter text of at most 4000 characters."
-    prompt = item.help or item.definition or item.label
+    prompt = item.help or item.guidance or item.definition or item.label
     return Validation(dict(kw), item.label[:32], prompt[:255], err[:255])
 
 

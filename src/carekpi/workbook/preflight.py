@@ -7,9 +7,8 @@ spreadsheet program would never write (each refusal an
 :class:`~carekpi.base.errors.UnreadableWorkbook` with one plain sentence), and returns
 warnings for things that are legal but worth telling the sender about.
 
-:func:`ensure_safe_xml` checks at start-up that openpyxl itself parses XML
-without expanding entities, and :data:`OPENPYXL_READ_ERRORS` lists the
-exceptions openpyxl raises on damaged files that got past preflight.
+:func:`inspect` also hands the reader (:mod:`carekpi.workbook.book`) the parts it needs,
+so a file is decompressed once. Preflight imports nothing heavy (no openpyxl).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import posixpath
 import re
 import stat
 import struct
-import tempfile
 import xml.parsers.expat
 import zipfile
 import zlib
@@ -29,17 +27,11 @@ from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any
-from xml.etree.ElementTree import Element, ParseError
+from typing import IO
+from xml.etree.ElementTree import Element, ParseError, XMLParser
 
-import defusedxml.ElementTree as DET
-from defusedxml.common import DefusedXmlException
-from openpyxl.formula.translate import TranslatorError
-from openpyxl.utils.cell import range_boundaries
-from openpyxl.utils.exceptions import InvalidFileException
-
-from carekpi.base.errors import CarekpiError, UnreadableWorkbook
+from carekpi.base.errors import UnreadableWorkbook
+from carekpi.workbook.cells import range_boundaries
 
 # ---------------------------------------------------------------------------
 # Caps. Every limit is far above what a genuine monthly return needs, and low
@@ -74,6 +66,9 @@ MAX_PACKAGE_XML_BYTES = 4 * 1024 * 1024
 #: worksheets and shared strings, which it streams). A dense 10 MB part costs
 #: openpyxl up to ~300 MB; a genuine one is well under 1 MB.
 MAX_DOM_PART_BYTES = 10 * 1024 * 1024
+#: Most bytes of the parts kept for the reader (worksheets, shared strings, workbook,
+#: styles): a return just under MAX_CELLS is about 10 MB of sheet XML.
+MAX_KEPT_BYTES = 64 * 1024 * 1024
 #: Most sheets a workbook may declare.
 MAX_SHEETS = 200
 #: Most cells, rows and shared-string entries across all sheets. openpyxl's
@@ -143,33 +138,11 @@ _ZIP_ERRORS: tuple[type[BaseException], ...] = (
     struct.error,
     NotImplementedError,
 )
-# Errors parsing a package XML part (defusedxml errors are ValueErrors).
+# Errors parsing a package XML part.
 _XML_ERRORS: tuple[type[BaseException], ...] = (
     ParseError,
-    DefusedXmlException,
     LookupError,  # unknown encoding declared
     *_ZIP_ERRORS,
-)
-
-#: Exceptions ``openpyxl.load_workbook(path, read_only=False, data_only=...)`` raises on
-#: a file that passed :func:`preflight` but is still damaged: exactly the types seen
-#: in ~110,000 seeded mutations of valid workbooks (tests/test_preflight.py, both
-#: data_only modes), plus InvalidFileException for a path whose extension is not
-#: .xlsx/.xlsm/.xltx/.xltm (pass an open binary file to avoid it). The reader turns
-#: exactly these into UnreadableWorkbook; anything else is a bug and should propagate.
-#: Damaged zips (BadZipFile, zlib.error, EOFError) never get this far: preflight
-#: reads every member and checks its CRC.
-OPENPYXL_READ_ERRORS: tuple[type[BaseException], ...] = (
-    ParseError,  # malformed XML (ElementTree / defusedxml)
-    KeyError,  # a relationship names a part that is not in the zip
-    IndexError,  # a style, string or cache index that does not exist
-    LookupError,  # an XML declaration names an unknown encoding
-    TypeError,  # openpyxl descriptors given the wrong kind of value or attribute
-    ValueError,  # bad attribute values; openpyxl's "Unable to read workbook" wrapper
-    OverflowError,  # numbers too large for C (e.g. a style attribute of 10**20)
-    TranslatorError,  # a shared formula that cannot be moved to a dependent cell (data_only=False)
-    InvalidFileException,  # extension not supported by openpyxl, when given a path
-    AttributeError,  # a chart sheet without a chart (openpyxl writes such files itself)
 )
 
 # Sentences shown to the sender (one each).
@@ -184,10 +157,6 @@ _MSG_NO_WORKBOOK = (
 _MSG_XLSB = "saved as Excel Binary Workbook (.xlsb); save it as Excel Workbook (.xlsx) instead"
 _MSG_MACROS = "the workbook contains macros (.xlsm); they were not run"
 _MSG_EXTERNAL_LINKS = "the workbook links to other workbooks; linked values were read as last saved and not refreshed"
-
-
-class UnsafeEnvironment(CarekpiError):
-    """The installed XML stack would let hostile workbooks expand entities; refuse to run."""
 
 
 def _refuse(path: str | os.PathLike[str], reason: str) -> UnreadableWorkbook:
@@ -211,8 +180,45 @@ class PreflightWarning:
         return self.message
 
 
+@dataclass(frozen=True)
+class Package:
+    """An accepted workbook: the warnings for its sender and the parts its reader needs.
+
+    Every member was read once, to the end, with its CRC checked; the parts carekpi reads
+    (the workbook part, its worksheets, shared strings and styles) are kept as bytes so
+    the reader never decompresses the file a second time.
+    """
+
+    warnings: tuple[PreflightWarning, ...]
+    #: the workbook part (``xl/workbook.xml``)
+    workbook: str
+    #: every sheet in workbook order: (title, part, is a chart sheet); sheets whose part is
+    #: missing are left out, as Excel and openpyxl leave them out
+    sheets: tuple[tuple[str, str, bool], ...]
+    #: the shared-strings part, or "" when the workbook has none
+    shared_strings: str
+    #: the bytes of the parts named above (and of ``xl/styles.xml`` when present)
+    parts: dict[str, bytes]
+
+    @property
+    def styles(self) -> str:
+        return STYLES_PART if STYLES_PART in self.parts else ""
+
+
+#: where openpyxl and Excel look for the styles (a fixed name, not a relationship)
+STYLES_PART = "xl/styles.xml"
+
+
 def preflight(path: str | os.PathLike[str]) -> list[PreflightWarning]:
     """Check an untrusted workbook before parsing; return warnings or raise UnreadableWorkbook."""
+    return list(inspect(path).warnings)
+
+
+def inspect(path: str | os.PathLike[str]) -> Package:
+    """Check an untrusted workbook before parsing, keeping the parts a reader needs.
+
+    Raises UnreadableWorkbook with one sentence for anything refused.
+    """
     warnings: list[PreflightWarning] = []
     with _open_archive(path) as zf:
         infos = zf.infolist()
@@ -222,82 +228,59 @@ def preflight(path: str | os.PathLike[str]) -> list[PreflightWarning]:
         titles = {**layout.comments, **{part: title for title, part in layout.sheets.items()}}
         budget = _Budget(path, titles)
         scanned = set(titles) | {layout.shared_strings}
+        keep = ({layout.workbook, layout.shared_strings, STYLES_PART, *layout.sheets.values(),
+                 *(part for _, part, _ in layout.all_sheets)} & names)
+        parts: dict[str, bytes] = {}
+        kept = 0
         for info in infos:
-            _stream_member(path, zf, info, budget if info.filename in scanned else None)
+            data = _stream_member(path, zf, info, budget if info.filename in scanned else None,
+                                  keep=info.filename in keep)
+            if data is not None:
+                kept += len(data)
+                if kept > MAX_KEPT_BYTES:
+                    raise _refuse(
+                        path,
+                        f"the workbook's sheets hold more than {MAX_KEPT_BYTES // 1048576} MB of data, far more than a"
+                        " return needs; delete unused sheets, rows and columns and save again",
+                    )
+                parts[info.filename] = data
         budget.finish()
         if layout.macros:
             warnings.append(PreflightWarning("macros", _MSG_MACROS))
         if layout.external_links:
             warnings.append(PreflightWarning("external_links", _MSG_EXTERNAL_LINKS))
         for title, part in layout.sheets.items():
-            ref = _sheet_dimension(zf, part) if part in names else None
+            ref = _dimension_in(parts[part]) if part in parts else None
             if ref is not None and _is_huge(ref):
                 warnings.append(PreflightWarning(
                     "huge_range", f"sheet '{title}' declares a used range of {ref}, far larger than a"
                     " return needs (often caused by formatting whole rows or columns)"
                 ))
-    return warnings
+    return Package(tuple(warnings), layout.workbook, tuple((t, p, chart) for t, p, chart in layout.all_sheets if p in parts),
+                   layout.shared_strings if layout.shared_strings in parts else "", parts)
 
 
 def declared_dimensions(path: str | os.PathLike[str]) -> dict[str, str]:
     """Map each worksheet part (e.g. ``xl/worksheets/sheet1.xml``) to its declared ``<dimension>``.
 
-    Lets the reader cap how much of a sheet it reads. Sheets without a dimension
-    element are omitted. Call after :func:`preflight` has accepted the file.
+    Sheets without a dimension element are omitted. Raises what :func:`preflight` raises.
     """
+    pkg = inspect(path)
     out: dict[str, str] = {}
-    with _open_archive(path) as zf:
-        names = set(zf.namelist())
-        for part in _package_layout(path, zf, names).sheets.values():
-            if part in names:
-                ref = _sheet_dimension(zf, part)
-                if ref is not None:
-                    out[part] = ref
+    for _, part, chart in pkg.sheets:
+        ref = None if chart else _dimension_in(pkg.parts[part])
+        if ref is not None:
+            out[part] = ref
     return out
 
 
 def sheet_parts(path: str | os.PathLike[str]) -> dict[str, str]:
-    """Map each sheet title to its worksheet part name, in workbook order.
+    """Map each worksheet title to its part name, in workbook order.
 
     Pairs with :func:`declared_dimensions`, which is keyed by part name.
     """
     with _open_archive(path) as zf:
         return dict(_package_layout(path, zf, set(zf.namelist())).sheets)
-
-
-def ensure_safe_xml() -> None:
-    """Check at start-up that openpyxl cannot expand XML entities; else raise UnsafeEnvironment."""
-    import importlib
-
-    import openpyxl.xml as oxml
-    import openpyxl.xml.functions as oxf
-
-    if not oxml.DEFUSEDXML:
-        raise UnsafeEnvironment(
-            "openpyxl is not using defusedxml (is defusedxml installed and OPENPYXL_DEFUSEDXML"
-            " unset?), so hostile workbooks could not be read safely"
-        )
-    if oxf.iterparse is not DET.iterparse:
-        raise UnsafeEnvironment("openpyxl's XML iterparse is not defusedxml's; refusing to run")
-    if not oxml.LXML and oxf.fromstring is not DET.fromstring:
-        raise UnsafeEnvironment("openpyxl's XML fromstring is not defusedxml's; refusing to run")
-    # Modules that imported the parse functions by name must hold the same objects.
-    for modname, attr in (
-        ("openpyxl.reader.excel", "fromstring"),
-        ("openpyxl.reader.workbook", "fromstring"),
-        ("openpyxl.packaging.manifest", "fromstring"),
-        ("openpyxl.reader.drawings", "fromstring"),
-        ("openpyxl.styles.stylesheet", "fromstring"),
-        ("openpyxl.workbook.external_link.external", "fromstring"),
-        ("openpyxl.worksheet._reader", "iterparse"),
-        ("openpyxl.reader.strings", "iterparse"),
-    ):
-        module = importlib.import_module(modname)
-        if getattr(module, attr, None) is not getattr(oxf, attr):
-            raise UnsafeEnvironment(f"{modname}.{attr} is not openpyxl's protected XML parser; refusing to run")
-    # Whatever the backend (defusedxml or lxml), prove the parse path refuses entities.
-    _probe_entities(oxf.fromstring, "fromstring")
-    _probe_entities(_iterparse_bytes(oxf.iterparse), "iterparse")
 
 
 # ---------------------------------------------------------------------------
@@ -458,6 +441,10 @@ def _check_entry_count(path: str | os.PathLike[str], entries: int) -> None:
 def _check_members(path: str | os.PathLike[str], zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
     """Check declared sizes, flags and layout of every member before any is decompressed."""
     _check_entry_count(path, len(infos))
+    if not infos:
+        # an archive of nothing but its end record: nothing to read, and nothing below applies
+        raise _refuse(path, "the file is an empty zip archive with no workbook inside; save the workbook from Excel"
+                            " as Excel Workbook (.xlsx) and send it again")
     if len({i.filename for i in infos}) != len(infos):
         raise _refuse(path, _MSG_DAMAGED)
     total = 0
@@ -486,7 +473,7 @@ def _check_members(path: str | os.PathLike[str], zf: zipfile.ZipFile, infos: lis
     # Members must not overlap (the "overlapping zip bomb"): each local header plus
     # its data must end before the next one starts, and before the central directory.
     ordered = sorted(infos, key=lambda i: i.header_offset)
-    limits = [i.header_offset for i in ordered[1:]] + [getattr(zf, "start_dir", 1 << 62)]
+    limits = [i.header_offset for i in ordered[1:]] + [getattr(zf, "start_dir", 1 << 62)]  # one per member
     for info, limit in zip(ordered, limits, strict=True):
         name_len = len(info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437"))
         if info.header_offset + 30 + name_len + info.compress_size > limit:
@@ -504,6 +491,28 @@ def _too_large(path: str | os.PathLike[str], info: zipfile.ZipInfo) -> Unreadabl
 
 class _Stop(Exception):
     """Raised from an expat handler to stop the prolog scan."""
+
+
+def _document_verdict(data: bytes) -> str:
+    """Run expat over a whole part kept for the reader: "dtd" if it declares a DTD or an
+    entity, "notxml" unless it is one well-formed document, else "ok". No element handler is
+    set, so this runs at C speed."""
+    parser = xml.parsers.expat.ParserCreate()
+    verdict: list[str] = []
+
+    def dtd(*_: object) -> None:
+        verdict.append("dtd")
+        raise _Stop
+
+    parser.StartDoctypeDeclHandler = dtd
+    parser.EntityDeclHandler = dtd
+    try:
+        parser.Parse(data, True)
+    except _Stop:
+        return "dtd"
+    except (xml.parsers.expat.ExpatError, LookupError, ValueError):
+        return "notxml"
+    return "ok"
 
 
 def _prolog_verdict(chunks: Iterator[bytes]) -> str:
@@ -558,8 +567,12 @@ def _stream_member(
     zf: zipfile.ZipFile,
     info: zipfile.ZipInfo,
     budget: _Budget | None = None,
-) -> None:
+    *,
+    keep: bool = False,
+) -> bytes | None:
     """Read one member to the end (verifies its CRC) and scan XML prologs for DTDs.
+
+    With ``keep`` the member's bytes are returned (for the reader), else None.
 
     With a ``budget`` (the parts openpyxl streams: worksheets and shared strings)
     the content is also scanned for the number of objects openpyxl would create;
@@ -569,12 +582,15 @@ def _stream_member(
     prolog: list[bytes] = []
     prolog_bytes = 0
     scanner = _ContentScanner(budget, info.filename) if budget is not None else None
+    kept: list[bytes] | None = [] if keep else None
     try:
         with zf.open(info) as fh:
             while True:
                 chunk = fh.read(_CHUNK)
                 if not chunk:
                     break
+                if kept is not None:
+                    kept.append(chunk)
                 if scanner is not None:
                     scanner.feed(chunk)
                 elif not head and info.file_size > MAX_DOM_PART_BYTES and _looks_like_xml(info.filename, chunk):
@@ -588,7 +604,13 @@ def _stream_member(
                 scanner.close()
     except _ZIP_ERRORS:
         raise _refuse(path, _MSG_DAMAGED) from None
+    data = b"".join(kept) if kept is not None else None
     verdict = _prolog_verdict(iter(prolog))
+    if data is not None and verdict == "ok":
+        # a part the reader reads must be well-formed as a whole (as it must for any XML parser)
+        verdict = _document_verdict(data)
+        if verdict == "notxml":
+            raise _refuse(path, _MSG_DAMAGED)
     if verdict == "dtd":
         raise _refuse(path, _MSG_ENTITIES)
     if verdict == "long":
@@ -600,6 +622,7 @@ def _stream_member(
         low = bytes(head).lower()
         if any(p in low for p in _DTD_PATTERNS):
             raise _refuse(path, _MSG_ENTITIES)
+    return data
 
 
 # ---------------------------------------------------------------------------
@@ -857,25 +880,46 @@ class _Layout:
         self.external_links = False
         self.shared_strings = ""
         self.sheets: dict[str, str] = {}  # title -> worksheet part
+        #: every sheet whose part is there, in workbook order: (title, part, is a chart sheet)
+        self.all_sheets: list[tuple[str, str, bool]] = []
         self.comments: dict[str, str] = {}  # comments part -> sheet title
 
 
+def _parse_small(path: str | os.PathLike[str], data: bytes) -> Element:
+    """Parse a package part that expat has shown to start without a DTD.
+
+    The prolog is the only place a document type declaration can be (one anywhere else is
+    not well-formed, and the parser stops there), so once expat has reached the root element
+    without meeting one, the document can declare no entity and the C parser expands nothing
+    but XML's five and character references: defusedxml's guarantee, at C speed.
+    """
+    verdict = _prolog_verdict(iter((data,)))
+    if verdict == "dtd":
+        raise _refuse(path, _MSG_ENTITIES)
+    if verdict != "ok":
+        raise _refuse(path, _MSG_DAMAGED)
+    try:
+        parser = XMLParser()
+        parser.feed(data)
+        root: Element = parser.close()
+    except _XML_ERRORS:
+        raise _refuse(path, _MSG_DAMAGED) from None
+    return root
+
+
 def _read_small_xml(path: str | os.PathLike[str], zf: zipfile.ZipFile, name: str, cap: int = MAX_PACKAGE_XML_BYTES) -> Element:
-    """Parse a small package part with defusedxml, refusing oversized or broken ones."""
+    """Parse a small package part, refusing oversized, broken or DTD-bearing ones."""
     info = zf.getinfo(name)
     if info.file_size > cap:
         raise _refuse(path, _MSG_DAMAGED)
     try:
         with zf.open(info) as fh:
             data = fh.read(cap + 1)
-        if len(data) > cap:
-            raise _refuse(path, _MSG_DAMAGED)
-        root: Element = DET.fromstring(data)
-    except DefusedXmlException:
-        raise _refuse(path, _MSG_ENTITIES) from None
     except _XML_ERRORS:
         raise _refuse(path, _MSG_DAMAGED) from None
-    return root
+    if len(data) > cap:
+        raise _refuse(path, _MSG_DAMAGED)
+    return _parse_small(path, data)
 
 
 def _package_layout(path: str | os.PathLike[str], zf: zipfile.ZipFile, names: set[str]) -> _Layout:
@@ -918,6 +962,8 @@ def _package_layout(path: str | os.PathLike[str], zf: zipfile.ZipFile, names: se
     targets = {rid: (kind, target) for rid, kind, target in _relationships(path, zf, layout.workbook, names)}
     for title, rid in sheet_ids:
         kind, target = targets.get(rid, ("", ""))
+        if target in names:
+            layout.all_sheets.append((title, target, "chartsheet" in kind))
         if target in names and "chartsheet" not in kind:
             layout.sheets[title] = target
     for title, part in layout.sheets.items():
@@ -951,42 +997,26 @@ def _local(tag: object) -> str:
 
 
 def _workbook_sheets(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str) -> list[tuple[str, str]]:
-    """Stream workbook.xml: refuse Strict OOXML and too many sheets; return (title, r:id) pairs.
+    """Read workbook.xml: refuse Strict OOXML and too many sheets; return (title, r:id) pairs.
 
     Every <sheet> element counts, wherever it is, so a second <sheets> list cannot hide one.
     """
     info = zf.getinfo(part)
     if info.file_size > MAX_DOM_PART_BYTES:
         raise _too_large(path, info)
+    root = _read_small_xml(path, zf, part, MAX_DOM_PART_BYTES)
+    if str(root.tag).startswith("{" + _STRICT_NS):
+        raise _refuse(path, _MSG_STRICT)
     sheets: list[tuple[str, str]] = []
-    depth = 0
-    root: Element | None = None
-    try:
-        with zf.open(info) as fh:
-            for event, el in DET.iterparse(fh, events=("start", "end")):
-                if event == "start":
-                    depth += 1
-                    if root is None:
-                        root = el
-                        if str(el.tag).startswith("{" + _STRICT_NS):
-                            raise _refuse(path, _MSG_STRICT)
-                    continue
-                depth -= 1
-                name = _local(el.tag)
-                if name == "sheet":
-                    sheets.append((el.get("name", ""), el.get(_R_ID) or ""))
-                    if len(sheets) > MAX_SHEETS:
-                        raise _refuse(
-                            path,
-                            f"the workbook has more than {MAX_SHEETS} sheets, far more than a"
-                            " return needs; remove the extra sheets and save again",
-                        )
-                if depth == 1 and root is not None:
-                    root.clear()
-    except DefusedXmlException:
-        raise _refuse(path, _MSG_ENTITIES) from None
-    except _XML_ERRORS:
-        raise _refuse(path, _MSG_DAMAGED) from None
+    for el in root.iter():
+        if _local(el.tag) == "sheet":
+            sheets.append((el.get("name", ""), el.get(_R_ID) or ""))
+            if len(sheets) > MAX_SHEETS:
+                raise _refuse(
+                    path,
+                    f"the workbook has more than {MAX_SHEETS} sheets, far more than a"
+                    " return needs; remove the extra sheets and save again",
+                )
     return sheets
 
 
@@ -1010,20 +1040,34 @@ def _relationships(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str,
     return out
 
 
-def _sheet_dimension(zf: zipfile.ZipFile, part: str) -> str | None:
-    """Return a worksheet's declared <dimension ref>, reading only the start of the part."""
-    try:
-        with zf.open(part) as fh:
-            for seen, (_, el) in enumerate(DET.iterparse(fh, events=("start",))):
-                name = _local(el.tag)
-                if name == "dimension":
-                    ref = el.get("ref")
-                    return ref if ref else None
-                if name == "sheetData" or seen > _DIMENSION_SEARCH_ELEMENTS:
-                    return None
-    except _XML_ERRORS:
+_DIMENSION_OR_DATA = re.compile(
+    r"""<(?:[A-Za-z_][\w.-]*:)?(dimension|sheetData)(?=[\s/>])([^>]*)>""")
+_REF_ATTR = re.compile(r"""\sref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _dimension_in(data: bytes) -> str | None:
+    """A worksheet's declared <dimension ref>, from the part's first bytes (before <sheetData>).
+
+    A byte search rather than an XML parse: parsing the start of a sheet builds every
+    element of the first block read (cells included), which cost more than all the rest of
+    preflight on a genuine return.
+    """
+    head = data[:XML_RAW_SCAN_BYTES]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", errors="replace")
+    elif head.startswith(b"<\x00"):
+        text = head.decode("utf-16-le", errors="replace")
+    elif head.startswith(b"\x00<"):
+        text = head.decode("utf-16-be", errors="replace")
+    else:
+        text = head.decode("latin-1")  # every encoding preflight lets through spells tags in ASCII
+    m = _DIMENSION_OR_DATA.search(text)
+    if m is None or m.group(1) != "dimension":
         return None
-    return None
+    ref = _REF_ATTR.search(m.group(2))
+    if ref is None:
+        return None
+    return html.unescape(ref.group(1) if ref.group(1) is not None else ref.group(2)) or None
 
 
 def _is_huge(ref: str) -> bool:
@@ -1036,57 +1080,3 @@ def _is_huge(ref: str) -> bool:
     assert min_col is not None and min_row is not None
     assert max_col is not None and max_row is not None
     return max_row - min_row + 1 > PLAUSIBLE_MAX_ROWS or max_col - min_col + 1 > PLAUSIBLE_MAX_COLUMNS
-
-
-# ---------------------------------------------------------------------------
-# Start-up probe
-# ---------------------------------------------------------------------------
-
-# Scaled-down billion laughs: harmless (10,000 copies) even on an unprotected parser.
-_LAUGHS = (
-    b'<?xml version="1.0"?>\n<!DOCTYPE r [\n<!ENTITY l0 "CAREKPI">\n'
-    + b"".join(b'<!ENTITY l%d "%s">\n' % (i, (b"&l%d;" % (i - 1)) * 10) for i in range(1, 5))
-    + b"]>\n<r>&l4;</r>"
-)
-
-
-def _iterparse_bytes(iterparse: Callable[..., Any]) -> Callable[[bytes], Any]:
-    """Adapt an iterparse function into 'parse these bytes, return the root'."""
-    import io
-
-    def parse(data: bytes) -> Any:
-        root = None
-        for _, el in iterparse(io.BytesIO(data), events=("start",)):
-            if root is None:
-                root = el
-        return root
-
-    return parse
-
-
-def _probe_entities(parse: Callable[[bytes], Any], label: str) -> None:
-    """Feed billion-laughs and external-entity documents to ``parse``; both must be refused."""
-    with tempfile.TemporaryDirectory() as tmp:
-        secret = Path(tmp) / "secret.txt"
-        secret.write_text("CAREKPISECRET", encoding="ascii")
-        external = b'<?xml version="1.0"?>\n<!DOCTYPE r [\n<!ENTITY x SYSTEM "' + secret.as_uri().encode() + b'">\n]>\n<r>&x;</r>'
-        for doc, leak in ((_LAUGHS, "CAREKPICAREKPI"), (external, "CAREKPISECRET")):
-            try:
-                root = parse(doc)
-            except Exception:  # any refusal by the parser is the good outcome
-                continue
-            text = "".join(_all_text(root))
-            if leak in text:
-                raise UnsafeEnvironment(
-                    f"openpyxl's XML parser ({label}) expands entities in untrusted files;"
-                    " install defusedxml and unset OPENPYXL_DEFUSEDXML/OPENPYXL_LXML"
-                )
-
-
-def _all_text(root: Any) -> Iterator[str]:
-    if root is None:
-        return
-    for el in root.iter():
-        for piece in (getattr(el, "text", None), getattr(el, "tail", None)):
-            if isinstance(piece, str):
-                yield piece

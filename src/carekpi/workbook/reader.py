@@ -5,51 +5,47 @@ Cells are found by their defined names (the item ids); where a name is missing
 one real cell (``#REF!``, a whole column, a row past 1048576, a sheet that is not
 there) the item's label is looked for instead, on the item's own sheet first,
 with a warning; the figure is in the "Your figure" column, else just after the
-label (after the whole block when the label is merged across cells). Formula
-cells are read for their cached values, and a formula without one is reported,
-never read as blank.
+label (after the whole block when the label is merged across cells). A formula
+cell carries the value Excel last calculated (:attr:`RawCell.cached`); a formula
+without one is reported, never read as blank.
 
-The workbook is opened read-only from disk and never written; its content
-(checked by preflight) decides how it is read, not its file name. Every failure
-to read it ends as UnreadableWorkbook, one sentence.
+The file is checked by preflight, which keeps the parts this module reads, so it is
+decompressed once; its content decides how it is read, not its file name. Cells are
+typed by :mod:`carekpi.workbook.book` exactly as openpyxl types them. Every failure to
+read it ends as UnreadableWorkbook, one sentence.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.formula.tokenizer import TokenizerError
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
-from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
-
 from carekpi.base.errors import UnreadableWorkbook
 from carekpi.framework.cover import META_SHEET
 from carekpi.workbook import preflight as _preflight
+from carekpi.workbook.book import Book, Cell, Sheet, iter_cells
+from carekpi.workbook.cells import MAX_COLUMN, MAX_ROW, column_index, column_letter, split_coordinate
 from carekpi.workbook.preflight import PreflightWarning
 
 #: how far a label search looks on one sheet (rows, columns): bounds hostile dimensions
 LABEL_SEARCH_ROWS = 2000
 LABEL_SEARCH_COLS = 8
+#: the longest text taken for a label (the longest label of a bundled framework is under 200
+#: characters); longer text in the label columns is not normalised or indexed
+MAX_LABEL_CHARS = 1000
 #: the most rows of a case-log table that are read
 MAX_TABLE_ROWS = 10000
-#: openpyxl errors on files that pass preflight, beyond preflight.OPENPYXL_READ_ERRORS:
-#: AttributeError from a chart sheet without a drawing, which openpyxl itself writes
-#: (openpyxl/reader/excel.py read_chartsheet: ``'list' object has no attribute 'find'``)
-READER_EXTRA_ERRORS: tuple[type[BaseException], ...] = (AttributeError,)
-
-
-_XML_CHECKED = False
 
 
 @dataclass
 class RawCell:
-    """One cell as found in the workbook."""
+    """One cell as found in the workbook.
+
+    For a formula cell ``value`` is the formula (``data_type`` "f") and ``cached`` the value
+    Excel last calculated (None when it has none); for any other cell ``cached`` is ``value``.
+    """
 
     sheet: str
     coordinate: str
@@ -59,86 +55,51 @@ class RawCell:
     formula: str | None = None
     found_by: str = "name"  # "name" | "label"
     order: tuple[int, int, int] = (0, 0, 0)
+    cached: Any = None
 
 
 @dataclass
 class WorkbookContent:
     path: str
-    workbook: Workbook
+    book: Book
     meta: dict[str, str] = field(default_factory=dict)
     warnings: list[PreflightWarning] = field(default_factory=list)
 
     @property
     def sheetnames(self) -> list[str]:
-        return list(self.workbook.sheetnames)
+        return list(self.book.sheetnames)
 
 
-def open_workbook(path: str | Path, *, data_only: bool = False) -> WorkbookContent:
+def open_workbook(path: str | Path) -> WorkbookContent:
     """Open ``path`` safely, or raise :class:`UnreadableWorkbook` with one clear sentence."""
-
-    global _XML_CHECKED
-    if not _XML_CHECKED:
-        _preflight.ensure_safe_xml()  # refuse to read anything if openpyxl's XML parsing is not defused
-        _XML_CHECKED = True
-
     p = Path(path)
     if not p.exists():
         raise UnreadableWorkbook(p, "no such file")
     if p.is_dir():
         raise UnreadableWorkbook(p, "is a folder, not a workbook")
-    notes = _preflight.preflight(p)
-    try:
-        # opened as a file, so the content (checked by preflight) decides, not the name: a
-        # workbook saved without its .xlsx extension is still read
-        with warnings.catch_warnings(), open(p, "rb") as fh:
-            # openpyxl warns about extensions it does not read (slicers, extra validation
-            # types...); they do not affect the values carekpi reads.
-            warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(fh, data_only=data_only, keep_vba=False, keep_links=False, rich_text=False)
-    except (*_preflight.OPENPYXL_READ_ERRORS, *READER_EXTRA_ERRORS) as exc:
-        raise UnreadableWorkbook(p, f"the file is damaged or is not an Excel workbook ({type(exc).__name__})") from None
-    if not wb.worksheets:
+    package = _preflight.inspect(p)
+    book = Book(str(p), package)
+    if not book.worksheet_names:
         raise UnreadableWorkbook(p, "the workbook has no worksheets")
-    content = WorkbookContent(str(p), wb, warnings=list(notes))
-    meta_ws = wb[META_SHEET] if META_SHEET in wb.sheetnames else None
-    if isinstance(meta_ws, Worksheet):  # a chart sheet of that name holds no metadata
-        ws = meta_ws
-        for row in ws.iter_rows(min_row=1, max_row=20, max_col=2, values_only=True):
-            if row[0] is None:
+    content = WorkbookContent(str(p), book, warnings=list(package.warnings))
+    meta = book.sheet(META_SHEET)  # a chart sheet of that name holds no metadata
+    if meta is not None:
+        for r in range(1, 21):
+            key = meta.cell(r, 1).value
+            if key is None:
                 break
-            content.meta[str(row[0])] = "" if row[1] is None else str(row[1])
+            value = meta.cell(r, 2).value
+            content.meta[str(key)] = "" if value is None else str(value)
     return content
 
 
-def _sheet_index(wb: Workbook, title: str) -> int:
-    try:
-        return wb.sheetnames.index(title)
-    except ValueError:
-        return 999
-
-
-def _raw(wb: Workbook, ws: Worksheet, coordinate: str, found_by: str) -> RawCell:
-    cell = ws[coordinate]
-    value = cell.value
-    formula = None
-    if cell.data_type == "f" or (isinstance(value, str) and value.startswith("=") and cell.data_type == "f"):
-        formula = str(value)
-    elif hasattr(value, "text") and type(value).__name__ in ("ArrayFormula", "DataTableFormula"):
-        formula = str(getattr(value, "text", value))
-    col, row = coordinate_from_string(coordinate)
+def _raw(content: WorkbookContent, sheet: Sheet, row: int, col: int, found_by: str) -> RawCell:
+    cell: Cell = sheet.cell(row, col)
     return RawCell(
-        sheet=ws.title, coordinate=coordinate, value=value, data_type=cell.data_type,
-        number_format=cell.number_format or "General", formula=formula, found_by=found_by,
-        order=(_sheet_index(wb, ws.title), row, column_index_from_string(col)),
+        sheet=sheet.title, coordinate=f"{column_letter(col)}{row}", value=cell.value, data_type=cell.data_type,
+        number_format=cell.number_format, formula=cell.formula, found_by=found_by,
+        order=(sheet.index, row, col), cached=cell.cached,
     )
-
-
-#: what reading a defined name's destinations raises when its text is not a reference
-#: (openpyxl tokenizes it as a formula: "'Cover55!$C$13" raises TokenizerError)
-_NAME_ERRORS: tuple[type[BaseException], ...] = (ValueError, TypeError, AttributeError, TokenizerError)
-
-#: the last row and column a worksheet can have (Excel 2007 and later)
-MAX_ROW, MAX_COLUMN = 1048576, 16384
 
 
 def cell_ref(ref: str) -> str | None:
@@ -151,36 +112,64 @@ def cell_ref(ref: str) -> str | None:
     if not m:
         return None
     col, row = m.group(1).upper(), int(m.group(2))
-    if not 1 <= row <= MAX_ROW or column_index_from_string(col) > MAX_COLUMN:
+    try:
+        if not 1 <= row <= MAX_ROW or column_index(col) > MAX_COLUMN:
+            return None
+    except ValueError:
         return None
     return f"{col}{row}"
 
 
+# A defined name that is one reference to one sheet, in the forms Excel writes: read directly.
+# Anything else is read by openpyxl's formula tokenizer, as before.
+_SIMPLE_NAME = re.compile(r"^(?:'((?:[^']|'')+)'|([A-Za-z_][A-Za-z0-9_.]*))!"
+                          r"(\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?)$")
+
+
+def destinations(value: str) -> list[tuple[str, str]]:
+    """(sheet title, reference) of each range a defined name's text names; [] when it names none
+    (a constant, a formula, ``#REF!``). Quoted titles stay as written, as openpyxl gives them."""
+    m = _SIMPLE_NAME.match(value)
+    if m is not None:
+        return [(m.group(1) if m.group(1) is not None else m.group(2), m.group(3))]
+    # anything unusual: openpyxl's own reading of the name (imported here only; rare)
+    from openpyxl.formula.tokenizer import TokenizerError
+    from openpyxl.workbook.defined_name import DefinedName
+
+    try:
+        return list(DefinedName("x", attr_text=value).destinations)
+    except (ValueError, TypeError, AttributeError, IndexError, TokenizerError):
+        return []
+
+
+def _named_targets(content: WorkbookContent, name: str) -> list[str]:
+    book = content.book
+    if name in book.names:
+        return [book.names[name]]
+    # sheet-scoped names, in sheet order (openpyxl keeps only worksheets' names)
+    out = []
+    for index, (_, _, chart) in enumerate(book.sheet_entries):
+        local = book.local_names.get(index, {})
+        if not chart and name in local:
+            out.append(local[name])
+    return out
+
+
 def find_named_cell(content: WorkbookContent, name: str) -> RawCell | None:
     """The first cell of a workbook- or sheet-scoped defined name, if it points at a real cell."""
-    wb = content.workbook
-    dn = wb.defined_names.get(name)
-    candidates = [dn] if dn is not None else []
-    if not candidates:
-        for ws in wb.worksheets:
-            local = ws.defined_names.get(name)
-            if local is not None:
-                candidates.append(local)
-    for d in candidates:
-        try:
-            dests = list(d.destinations)
-        except _NAME_ERRORS:
-            continue
-        for title, ref in dests:
-            if title not in wb.sheetnames:
+    book = content.book
+    for value in _named_targets(content, name):
+        for title, ref in destinations(value):
+            if title not in book.sheetnames:
                 continue
             first = cell_ref(ref.split(":")[0])
             if first is None:
                 continue
-            ws = wb[title]
-            if not isinstance(ws, Worksheet):
+            sheet = book.sheet(title)
+            if sheet is None:
                 continue
-            return _raw(wb, ws, first, "name")
+            col, row = split_coordinate(first)
+            return _raw(content, sheet, row, column_index(col), "name")
     return None
 
 
@@ -198,18 +187,20 @@ class LabelIndex:
 
     def _build(self) -> dict[str, list[tuple[str, int, int]]]:
         index: dict[str, list[tuple[str, int, int]]] = {}
-        for ws in self.content.workbook.worksheets:
-            if ws.title == META_SHEET:
+        book = self.content.book
+        for title in book.worksheet_names:
+            if title == META_SHEET:
                 continue
-            max_row = min(ws.max_row or 0, LABEL_SEARCH_ROWS)
-            max_col = min(ws.max_column or 0, LABEL_SEARCH_COLS)
-            for row in ws.iter_rows(min_row=1, max_row=max_row, max_col=max_col):
-                for cell in row:
-                    if isinstance(cell.value, str) and cell.value.strip():
-                        key = _norm(cell.value)
-                        index.setdefault(key, []).append((ws.title, cell.row, cell.column))
-                        if key == "your figure":
-                            self._value_col.setdefault(ws.title, cell.column)
+            sheet = book.sheet(title)
+            if sheet is None:
+                continue
+            for row, col, cell in iter_cells(sheet, LABEL_SEARCH_ROWS, LABEL_SEARCH_COLS):
+                value = cell.value
+                if isinstance(value, str) and len(value) <= MAX_LABEL_CHARS and value.strip():
+                    key = _norm(value)
+                    index.setdefault(key, []).append((title, row, col))
+                    if key == "your figure":
+                        self._value_col.setdefault(title, col)
         return index
 
     def find(self, label: str, prefer_sheet: str | None, used: set[tuple[str, str]]) -> RawCell | None:
@@ -217,61 +208,48 @@ class LabelIndex:
             self._index = self._build()
         hits = self._index.get(_norm(label), [])
         hits = sorted(hits, key=lambda h: (h[0] != prefer_sheet, h[1]))
-        wb = self.content.workbook
+        book = self.content.book
         for title, row, col in hits:
-            ws = wb[title]
-            assert isinstance(ws, Worksheet)
+            sheet = book.sheet(title)
+            assert sheet is not None
             # a label merged across cells (B6:C6) has its figure after the merged block
-            end = max((r.max_col for r in ws.merged_cells.ranges
-                       if r.min_row <= row <= r.max_row and r.min_col <= col <= r.max_col), default=col)
+            end = max((c2 for c1, r1, c2, r2 in sheet.merged if r1 <= row <= r2 and c1 <= col <= c2), default=col)
             vcol = self._value_col.get(title, end + 1)
             if vcol <= end:
                 vcol = end + 1
-            coord = f"{get_column_letter(vcol)}{row}"
-            if (title, coord) in used:
+            if vcol > MAX_COLUMN:
                 continue
-            return _raw(wb, ws, coord, "label")
+            if (title, f"{column_letter(vcol)}{row}") in used:
+                continue
+            return _raw(self.content, sheet, row, vcol, "label")
         return None
-
-
-def cached_values(path: str, cells: list[RawCell]) -> dict[tuple[str, str], Any]:
-    """Cached (last calculated) values of formula cells, from a second, values-only read."""
-    content = open_workbook(path, data_only=True)
-    out: dict[tuple[str, str], Any] = {}
-    for c in cells:
-        ws = content.workbook[c.sheet]
-        out[(c.sheet, c.coordinate)] = ws[c.coordinate].value
-    return out
 
 
 def read_table(content: WorkbookContent, name: str, columns: int) -> list[tuple[int, list[RawCell]]]:
     """Non-empty rows of a named table range, as (row number, cells)."""
-    wb = content.workbook
-    dn = wb.defined_names.get(name)
-    if dn is None:
+    book = content.book
+    value = book.names.get(name)
+    if value is None:
         return []
     rows: list[tuple[int, list[RawCell]]] = []
-    try:
-        dests = list(dn.destinations)
-    except _NAME_ERRORS:
-        return []
-    for title, ref in dests:
-        if title not in wb.sheetnames or not isinstance(wb[title], Worksheet):
+    for title, ref in destinations(value):
+        if title not in book.sheetnames:
             continue
-        ws = wb[title]
-        assert isinstance(ws, Worksheet)
+        sheet = book.sheet(title)
+        if sheet is None:
+            continue
         start, _, end = ref.partition(":")
         first, last_cell = cell_ref(start), cell_ref(end or start)
         if first is None or last_cell is None:
             continue  # not a block of cells (a whole column, #REF!...): the table is not there
-        c1, r1 = coordinate_from_string(first)
-        _, r2 = coordinate_from_string(last_cell)
-        col1 = column_index_from_string(c1)
+        c1, r1 = split_coordinate(first)
+        _, r2 = split_coordinate(last_cell)
+        col1 = column_index(c1)
         if col1 + columns - 1 > MAX_COLUMN:
             continue
-        last = min(r2, r1 + MAX_TABLE_ROWS - 1, ws.max_row or r1)
+        last = min(r2, r1 + MAX_TABLE_ROWS - 1, sheet.max_row or r1)
         for r in range(r1, last + 1):
-            cells = [_raw(wb, ws, f"{get_column_letter(col1 + i)}{r}", "name") for i in range(columns)]
+            cells = [_raw(content, sheet, r, col1 + i, "name") for i in range(columns)]
             if all(c.value is None or (isinstance(c.value, str) and not c.value.strip()) for c in cells):
                 continue
             rows.append((r, cells))

@@ -2,7 +2,9 @@
 
 The spec is data: for each return, the file name, the values typed into each named cell
 (and case-log rows), and what carekpi must make of it (``expect``: validity, findings,
-bands), which the test suite checks. Council-supplied data is written to a CSV beside them.
+bands), which the test suite checks. Council-supplied data is written to a CSV beside them,
+and so are the market's providers (``providers.csv``) and submissions register
+(``register.csv``) when the spec has them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ from carekpi.framework.discovery import bundled_dir
 from carekpi.framework.model import Framework
 from carekpi.workbook.fill import fill_workbook
 from carekpi.workbook.template import _normalise_zip, template_bytes
+
+#: the columns of the market's CSVs (documented in the README; read by carekpi.market)
+PROVIDER_COLUMNS = ["provider_id", "name", "cqc_location_id", "aliases", "service_types", "contract_start",
+                    "contract_end", "returns"]
+REGISTER_COLUMNS = ["provider", "period", "return", "received", "file", "status"]
 
 
 def spec_path(fw: Framework) -> Path:
@@ -83,6 +90,18 @@ def write_samples(fw: Framework, out: Path, spec: dict[str, Any] | None = None) 
         target = out / spec.get("commissioner_data", "commissioner-data.csv")
         atomic_write_text(target, buf.getvalue())
         written.append(target)
+    for key, name, columns in (("providers", "providers.csv", PROVIDER_COLUMNS),
+                               ("register", "register.csv", REGISTER_COLUMNS)):
+        rows = spec.get(key)
+        if rows:
+            buf = io.StringIO()
+            w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+            w.writeheader()
+            for row in rows:
+                w.writerow({k: ";".join(v) if isinstance(v, list) else _csv(v) for k, v in row.items()})
+            target = out / name
+            atomic_write_text(target, buf.getvalue())
+            written.append(target)
     return written
 
 

@@ -230,7 +230,7 @@ class _Writer:
         set_widths(ws, COVER_WIDTHS)
         merged_text(ws, 1, 2, 4, fw.name, font=TITLE)
         merged_text(ws, 2, 2, 4, f"{fw.commissioner}: {rt.label}", font=SUBTITLE)
-        merged_text(ws, 3, 2, 4, f"Framework {fw.id} version {fw.version}, in force from {fw.effective_from:%d %B %Y}.")
+        merged_text(ws, 3, 2, 4, f"Framework {fw.id} version {fw.version}, {fw.in_force_text()}.")
         merged_text(ws, 4, 2, 4, f"Due: {rt.deadline.text or rt.deadline.rule}")
         merged_text(ws, 5, 2, 4, COVER_INSTRUCTION, font=BOLD)
         for row, item in lay.cover_rows:
@@ -297,7 +297,7 @@ class _Writer:
                 put(ws, row, COL_VALUE, "Supplied by the council", fill_=COUNCIL_FILL)
             else:
                 self.input_cell(ws, row, item)
-            put(ws, row, COL_DEF, item.definition)
+            put(ws, row, COL_DEF, item.definition_text())
             put(ws, row, COL_WHY, item.why)
         elif r.kind == "kpi_headers":
             header_row(ws, row, ((COL_REF, "Ref"), (COL_LABEL, "KPI"), (COL_VALUE, "Value"), (COL_DEF, "Band"),
@@ -320,13 +320,21 @@ class _Writer:
                 bcell = put_formula(ws, row, COL_DEF, band_formula, font=BOLD)
             else:
                 bcell = put(ws, row, COL_DEF, kpi.bands.static_band_text(), font=BOLD)
-        if kpi.effective_unit() == "percent":
-            vcell.number_format = '0.0"%"' if self.fw.kpi_precision(kpi) == 1 else '0"%"'
+        vcell.number_format = self.value_format(kpi)
         for kpi_cell in (vcell, bcell):
             kpi_cell.fill = CALCULATED_FILL
             kpi_cell.border = BOX
         _band_colours(ws, bcell.coordinate)
-        put(ws, row, COL_WHY, band_legend(self.fw, kpi))
+        put(ws, row, COL_WHY, band_legend(self.fw, kpi) + (f"\n{kpi.description}" if kpi.description else ""))
+
+    def value_format(self, kpi: Kpi) -> str:
+        """How a KPI's value cell is shown: percentages at the KPI's precision, with up to
+        three more places for a value judged exactly (99.95%, never 100.0%)."""
+        if kpi.effective_unit() != "percent":
+            return "General"
+        places = self.fw.kpi_precision(kpi)
+        digits = "0" * places + ("###" if kpi.bands.judges_exactly() else "")
+        return (f'0.{digits}"%"' if digits else '0"%"')
 
     def write_record_table(self, ws: Worksheet, table: RecordTable) -> None:
         last = len(table.columns)
@@ -336,6 +344,9 @@ class _Writer:
         if table.description:
             merged_text(ws, 2, 1, max(last, 4), table.description)
         how = f"One row per case, at most {table.max_rows} rows. Use case references, never names."
+        if table.one_row_per is not None:
+            how += (f" Every case counted in \"{self.comp.items[table.one_row_per].label}\" has its row: carekpi "
+                    "checks that the rows add up to that figure.")
         if table.computes is not None:
             checked = [self.comp.items[i].label for i in (table.computes.total, table.computes.declared) if i]
             how += (f" carekpi counts working days from these dates itself (weekends and England and Wales bank "
@@ -369,8 +380,7 @@ class _Writer:
             put(ws, row, 1, kpi.ref)
             put(ws, row, 2, kpi.label)
             v = put_formula(ws, row, 3, f'IF(ISBLANK({kpi.value_name}),"",{kpi.value_name})')
-            if kpi.effective_unit() == "percent":
-                v.number_format = '0.0"%"' if self.fw.kpi_precision(kpi) == 1 else '0"%"'
+            v.number_format = self.value_format(kpi)
             b = put_formula(ws, row, 4, f'IF(ISBLANK({kpi.band_name}),"",{kpi.band_name})', font=BOLD)
             _band_colours(ws, b.coordinate)
             band_formula = self.layout.formulas.get(kpi.band_name)
@@ -488,11 +498,21 @@ class _Writer:
         set_widths(ws, NOTES_WIDTHS)
         merged_text(ws, 1, 1, 3, "How carekpi reads this framework: interpretations of the source document", font=TITLE)
         header_row(ws, 3, enumerate(["Applies to", "Note", "Decision"], start=1))
+        fw = self.fw
+        version = f"{fw.name}, version {fw.version}, {fw.in_force_text()}."
+        if fw.effective_from_placeholder:
+            version += (" carekpi chose this date so that versions can be told apart; it is not a date from the "
+                        "source document, and the commissioner's own date should replace it.")
+        rows: list[tuple[str, str, str]] = [("framework", "Version and date in force", version)]
+        late = fw.submissions.describe()
+        if late:
+            rows.append(("framework", "Late or missing returns", late))
+        rows += [(where, note.title, note.text) for where, note in fw.all_notes()]
         row = 4
-        for where, note in self.fw.all_notes():
+        for where, title, text in rows:
             put(ws, row, 1, where)
-            put(ws, row, 2, note.title, font=BOLD)
-            put(ws, row, 3, note.text)
+            put(ws, row, 2, title, font=BOLD)
+            put(ws, row, 3, text)
             row += 1
         fit_rows(ws)
         freeze_below(ws, 4)

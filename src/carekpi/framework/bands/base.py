@@ -22,7 +22,7 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from carekpi.base.enums import Band
 from carekpi.base.rounding import round_half_away
@@ -51,12 +51,14 @@ class ContractDates(Protocol):
 
 @dataclass(frozen=True)
 class BandContext:
-    """What banding a value may need besides the value: its unit, period and contract."""
+    """What banding a value may need besides the value: its unit, period and contract, and the
+    value before rounding (for a scheme that judges the exact value, ``judge: exact``)."""
 
     unit: str
     cadence: Cadence
     period: Period | None
     contract: ContractDates
+    exact: Fraction | None = None
 
 
 @dataclass(frozen=True)
@@ -128,8 +130,29 @@ def excel_number(x: Any) -> str:
     return s.rstrip("0").rstrip(".") if "." in s else s
 
 
-def is_better_or_equal(value: Decimal, target: Decimal, direction: Direction) -> bool:
+def is_better_or_equal(value: Decimal | Fraction, target: Decimal, direction: Direction) -> bool:
     return value >= target if direction == Direction.higher else value <= target
+
+
+#: how a scheme with numeric thresholds may judge a value: ``rounded`` (to the KPI's precision,
+#: the default: a value shown as 90.0% is Green under "Green 90+%") or ``exact`` (before
+#: rounding: 99.95% is not 100%, 49.95% is below a 50% minimum)
+Judge = Literal["rounded", "exact"]
+
+#: decimal places added to a value judged exactly whose rounding would show it across a band
+#: edge it does not reach (99.95% is shown as 99.95%, never as 100.0%)
+EXTRA_PLACES = 3
+
+
+def judged(value: Decimal, ctx: BandContext, judge: str) -> Decimal | Fraction:
+    """The value a scheme compares with its thresholds: the rounded one, or the exact one."""
+    return ctx.exact if judge == "exact" and ctx.exact is not None else value
+
+
+def crosses(exact: Fraction, shown: Decimal, edges: list[Decimal], direction: Direction) -> bool:
+    """Whether rounding moved a value across one of ``edges`` (so the rounded figure would be
+    read as meeting, or missing, a threshold the exact value does not)."""
+    return any(is_better_or_equal(exact, e, direction) != is_better_or_equal(shown, e, direction) for e in edges)
 
 
 class BandScheme(Strict):
@@ -150,6 +173,22 @@ class BandScheme(Strict):
     def band(self, value: Decimal, ctx: BandContext) -> BandOutcome:
         """The band of a numeric value, already rounded to the KPI's precision."""
         return BandOutcome(Band.na, "not banded")
+
+    def judges_exactly(self) -> bool:
+        """Whether the scheme judges the value before rounding (``judge: exact``)."""
+        return False
+
+    def edges(self, ctx: BandContext) -> list[Decimal]:
+        """The values where the band changes, for a value judged exactly (see :func:`crosses`)."""
+        return []
+
+    def better(self) -> Direction:
+        """Which way is better at the edges (higher, unless the scheme says lower)."""
+        return Direction.higher
+
+    def excel_edges(self, cadence: Cadence) -> list[Decimal]:
+        """The band edges the template's live band knows (the workbook has no contract dates)."""
+        return []
 
     def band_answer(self, answer: str) -> BandOutcome | None:
         """The band of an answer (compliance and rating KPIs); None: the scheme bands numbers."""
@@ -180,10 +219,19 @@ class BandScheme(Strict):
         return self.describe()
 
     def shown(self) -> str:
-        """The bands as printed in the source when it says, else in words."""
-        return self.as_printed or self.describe()
+        """The bands as printed in the source when it says, else in words (saying when the value
+        is judged before rounding)."""
+        text = self.as_printed or self.describe()
+        if self.judges_exactly():
+            text += " (judged on the exact value, before rounding)"
+        return text
 
     # -- lint ---------------------------------------------------------------------------
+    def printed_numbers(self) -> dict[str, Decimal]:
+        """The parameters ``as_printed`` must mention when it gives numbers at all, by what they
+        are ("the Green threshold": 90): lint checks the printed text still says them."""
+        return {}
+
     def check(self, ctx: LintContext) -> Iterator[SchemeProblem]:
         """Problems with the scheme's parameters (codes from ``CODES``)."""
         return iter(())

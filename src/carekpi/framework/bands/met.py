@@ -14,10 +14,12 @@ from carekpi.framework.bands.base import (
     BandOutcome,
     BandScheme,
     Direction,
+    Judge,
     LintContext,
     SchemeProblem,
     excel_number,
     is_better_or_equal,
+    judged,
     pct,
     register,
 )
@@ -37,11 +39,26 @@ class MetBands(BandScheme):
     direction: Direction = Direction.higher
     target: Decimal
     per_months: int | None = None
+    judge: Judge = "rounded"
     as_printed: str | None = None
 
     CODES: ClassVar[dict[str, str]] = {"F010": "KPI is incompletely defined for its kind"}
     FIELD_WORDS: ClassVar[dict[str, str]] = {"target": "the target", "per_months": "the target period in months",
-                   "direction": "the better direction"}
+                   "direction": "the better direction", "judge": "the value judged (rounded or exact)"}
+
+    def judges_exactly(self) -> bool:
+        return self.judge == "exact"
+
+    def better(self) -> Direction:
+        return self.direction
+
+    def edges(self, ctx: BandContext) -> list[Decimal]:
+        if self.per_months and ctx.period is not None:
+            return [self.target_for(ctx.period.months)]
+        return [self.target]
+
+    def excel_edges(self, cadence: Cadence) -> list[Decimal]:
+        return [self.target_for(CADENCES[cadence].months)]
 
     def target_for(self, months: Fraction) -> Decimal:
         """The target for a period of ``months`` months (pro-rated, one decimal place)."""
@@ -56,7 +73,9 @@ class MetBands(BandScheme):
             target = self.target_for(ctx.period.months)
             note = f" ({pct(self.target, ctx.unit)} per {self.per_months} months, pro-rated)"
         shown, tt = pct(value, ctx.unit), pct(target, ctx.unit)
-        if is_better_or_equal(value, target, self.direction):
+        if self.direction == Direction.lower:
+            tt += " or lower"
+        if is_better_or_equal(judged(value, ctx, self.judge), target, self.direction):
             return BandOutcome(Band.green, f"{shown} meets the target {tt}{note}", tt)
         return BandOutcome(Band.red, f"{shown} does not meet the target {tt}{note}", tt)
 
@@ -75,7 +94,14 @@ class MetBands(BandScheme):
 
     def describe(self) -> str:
         per = f" per {self.per_months} months" if self.per_months else ""
-        return f"Target {excel_number(self.target)}{per}: met (Green) or not met (Red)"
+        lower = " or lower" if self.direction == Direction.lower else ""
+        return f"Target {excel_number(self.target)}{lower}{per}: met (Green) or not met (Red)"
+
+    def printed_numbers(self) -> dict[str, Decimal]:
+        out = {"the target": self.target}
+        if self.per_months:
+            out["the target period in months"] = Decimal(self.per_months)
+        return out
 
     def legend(self, unit: str, places: int) -> str:
         higher = self.direction == Direction.higher

@@ -63,6 +63,9 @@ class RangeBands(BandScheme):
     def legend(self, unit: str, places: int) -> str:
         return "; ".join(f"{r.band.capitalize()}: {pct(r.min, unit)} to {pct(r.max, unit)}" for r in self.ranges)
 
+    def printed_numbers(self) -> dict[str, Decimal]:
+        return {f"the lower end of the {r.band.capitalize()} range": r.min for r in self.ranges}
+
     def check(self, ctx: LintContext) -> Iterator[SchemeProblem]:
         # Values are rounded to the KPI's precision before they are banded, so a value lies in
         # no band when some multiple of that step falls strictly between two ranges: at one

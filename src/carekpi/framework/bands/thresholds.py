@@ -14,10 +14,12 @@ from carekpi.framework.bands.base import (
     BandOutcome,
     BandScheme,
     Direction,
+    Judge,
     LintContext,
     SchemeProblem,
     excel_number,
     is_better_or_equal,
+    judged,
     pct,
     register,
     step_below,
@@ -33,21 +35,36 @@ class ThresholdBands(BandScheme):
     direction: Direction = Direction.higher
     green: Decimal
     amber: Decimal | None = None
+    judge: Judge = "rounded"
     as_printed: str | None = Field(None, description="the bands as the source prints them")
 
     CODES: ClassVar[dict[str, str]] = {"F007": "band thresholds out of order for their direction"}
     FIELD_WORDS: ClassVar[dict[str, str]] = {
         "green": "the Green threshold", "amber": "the Amber threshold", "direction": "the better direction",
+        "judge": "the value judged (rounded or exact)",
     }
+
+    def judges_exactly(self) -> bool:
+        return self.judge == "exact"
+
+    def better(self) -> Direction:
+        return self.direction
+
+    def edges(self, ctx: BandContext) -> list[Decimal]:
+        return self.excel_edges(ctx.cadence)
+
+    def excel_edges(self, cadence: Cadence) -> list[Decimal]:
+        return [self.green] + ([self.amber] if self.amber is not None else [])
 
     def band(self, value: Decimal, ctx: BandContext) -> BandOutcome:
         higher = self.direction == Direction.higher
         word, other = ("at or above", "below") if higher else ("at or below", "above")
         green = pct(self.green, ctx.unit)
         target = green + ("" if higher else " or lower")
-        if is_better_or_equal(value, self.green, self.direction):
+        v = judged(value, ctx, self.judge)
+        if is_better_or_equal(v, self.green, self.direction):
             return BandOutcome(Band.green, f"{word} Green {green}", target)
-        if self.amber is not None and is_better_or_equal(value, self.amber, self.direction):
+        if self.amber is not None and is_better_or_equal(v, self.amber, self.direction):
             return BandOutcome(Band.amber, f"{other} Green {green}, {word} Amber {pct(self.amber, ctx.unit)}", target)
         if self.amber is not None:
             return BandOutcome(Band.red, f"{other} Amber {pct(self.amber, ctx.unit)}", target)
@@ -79,6 +96,11 @@ class ThresholdBands(BandScheme):
             floor = self.amber
         parts.append(f"Red: {worse} {pct(floor, unit)}")
         return "; ".join(parts)
+    def printed_numbers(self) -> dict[str, Decimal]:
+        out = {"the Green threshold": self.green}
+        if self.amber is not None:
+            out["the Amber threshold"] = self.amber
+        return out
 
     def check(self, ctx: LintContext) -> Iterator[SchemeProblem]:
         if self.amber is not None and not is_better_or_equal(self.green, self.amber, self.direction):

@@ -18,9 +18,11 @@ from carekpi.framework.bands.base import (
     BandScheme,
     ContractDates,
     Direction,
+    Judge,
     LintContext,
     SchemeProblem,
     excel_number,
+    judged,
     pct,
     register,
 )
@@ -45,13 +47,26 @@ class TrajectoryBands(BandScheme):
     minimum: Decimal
     final: Decimal
     steps: int = Field(4, ge=1)
+    judge: Judge = "rounded"
     as_printed: str | None = None
 
     CODES: ClassVar[dict[str, str]] = {"F014": "trajectory minimum and final target out of order"}
     FIELD_WORDS: ClassVar[dict[str, str]] = {
         "minimum": "the minimum", "final": "the final target", "steps": "the number of trajectory steps",
-        "direction": "the better direction",
+        "direction": "the better direction", "judge": "the value judged (rounded or exact)",
     }
+
+    def judges_exactly(self) -> bool:
+        return self.judge == "exact"
+
+    def better(self) -> Direction:
+        return self.direction
+
+    def edges(self, ctx: BandContext) -> list[Decimal]:
+        return [self.minimum, self.target_in_force(ctx.period, ctx.contract)[0], self.final]
+
+    def excel_edges(self, cadence: Cadence) -> list[Decimal]:
+        return [self.minimum, self.final]
 
     def step_due(self, contract: ContractDates, k: int) -> date:
         """The last day of the ``k``-th of the ``steps`` equal parts of the agreed time: the day by
@@ -98,8 +113,9 @@ class TrajectoryBands(BandScheme):
         shown = pct(value, unit)
         target, how = self.target_in_force(ctx.period, ctx.contract)
         higher = self.direction == Direction.higher
-        below_min = value < self.minimum if higher else value > self.minimum
-        reached = value >= target if higher else value <= target
+        v = judged(value, ctx, self.judge)
+        below_min = v < self.minimum if higher else v > self.minimum
+        reached = v >= target if higher else v <= target
         # a target such as 93 1/3 (3 steps) is compared exactly and shown to 2 places
         tt = pct(target if target == round(target, 2) else round_half_away(Fraction(target), 2), unit)
         worse, within, floor = ("below", "at or above", "minimum") if higher else ("above", "at or below", "maximum")
@@ -131,6 +147,8 @@ class TrajectoryBands(BandScheme):
         low, high = pct(self.minimum, unit), pct(self.final, unit)
         return (f"Red: {worse} the minimum {low}; Green: {within} the target in force, which rises from {low} to "
                 f"{high} in {self.steps} steps over the agreed time; Amber: in between")
+    def printed_numbers(self) -> dict[str, Decimal]:
+        return {"the minimum": self.minimum, "the final target": self.final}
 
     def check(self, ctx: LintContext) -> Iterator[SchemeProblem]:
         higher = self.direction == Direction.higher

@@ -6,7 +6,8 @@ defining a subclass of :class:`Kind` registered with :func:`register`. The kind 
 * :meth:`Kind.compile`: which of ``numerator``, ``denominator`` and ``value`` it needs, and
   their compiled expressions (problems F005 / F006 / F010 for the loader);
 * :meth:`Kind.compute`: its value from a return's figures (scoring);
-* :meth:`Kind.excel_core`: its value as an Excel formula (the template's live KPI cell);
+* :meth:`Kind.excel_core`: its value as an Excel formula (the template's live KPI cell), given how
+  the exact value is rounded for showing;
 * :meth:`Kind.formula_text`: its formula in words (``frameworks show``);
 * ``unit``: the unit of its value unless the KPI says otherwise.
 """
@@ -55,6 +56,8 @@ class Computed:
     value: Decimal | str | None = None
     reason: str | None = None
     display: str = ""
+    #: the value before rounding (numeric kinds), for schemes that judge it exactly
+    exact: Fraction | None = None
 
 
 #: how a kind's compile step reports a problem: (code, path below the KPI, message)
@@ -80,11 +83,18 @@ class Kind:
                 labels: Mapping[str, str]) -> Computed:
         raise NotImplementedError
 
-    def excel_core(self, exprs: KpiExprs, name: Callable[[str], str], places: int) -> str:
+    def excel_core(self, exprs: KpiExprs, name: Callable[[str], str], shown: Callable[[str], str]) -> str:
+        """The value as an Excel formula; ``shown`` turns the exact value into the value shown
+        (``ROUND(x,1)``)."""
         raise NotImplementedError
 
     def formula_text(self, kpi: Kpi) -> str:
         raise NotImplementedError
+
+    def aggregate(self, parts: list[Computed], places: int, unit: str) -> Computed:
+        """The value over several periods from each period's own (a quarter from its months):
+        re-summed, never an average of percentages. By default a kind does not aggregate."""
+        return Computed(reason=f"a {self.name} KPI is not added up over periods: see each period", display="n/a")
 
     def codes(self) -> Iterator[str]:
         """Lint codes its compile step may give."""

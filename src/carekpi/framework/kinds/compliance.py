@@ -33,7 +33,7 @@ class Compliance(Kind):
         answer = str(env.get(exprs.value.source))
         return Computed(value=answer, display=answer)
 
-    def excel_core(self, exprs: KpiExprs, name: Callable[[str], str], places: int) -> str:
+    def excel_core(self, exprs: KpiExprs, name: Callable[[str], str], shown: Callable[[str], str]) -> str:
         assert exprs.value
         return exprs.value.to_excel(name)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from carekpi.base.rounding import round_half_away
@@ -35,12 +36,22 @@ class Ratio(Kind):
         if den < 0:
             return Computed(num, den, reason=f"{exprs.denominator.in_words(labels)} is negative ({show_value(den)}): "
                                              "check the figures", display="n/a")
-        return Computed(num, den, round_half_away(num / den * 100, places))
+        exact = num / den * 100
+        return Computed(num, den, round_half_away(exact, places), exact=exact)
 
-    def excel_core(self, exprs: KpiExprs, name: Callable[[str], str], places: int) -> str:
+    def excel_core(self, exprs: KpiExprs, name: Callable[[str], str], shown: Callable[[str], str]) -> str:
         assert exprs.numerator and exprs.denominator
         num, den = exprs.numerator.to_excel(name), exprs.denominator.to_excel(name)
-        return f'IF({den}=0,"n/a",ROUND({num}/{den}*100,{places}))'
+        return f'IF({den}=0,"n/a",{shown(f"{num}/{den}*100")})'
+
+    def aggregate(self, parts: list[Computed], places: int, unit: str) -> Computed:
+        """Numerators and denominators re-summed: the ratio of the sums."""
+        num = sum((p.numerator for p in parts if p.numerator is not None), Fraction(0))
+        den = sum((p.denominator for p in parts if p.denominator is not None), Fraction(0))
+        if den == 0:
+            return Computed(num, den, reason="not applicable: the denominators add up to 0", display="n/a")
+        exact = num / den * 100
+        return Computed(num, den, round_half_away(exact, places), exact=exact)
 
     def formula_text(self, kpi: Kpi) -> str:
         return f"({kpi.numerator}) / ({kpi.denominator}) x 100"

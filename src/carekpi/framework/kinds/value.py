@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from carekpi.base.rounding import round_half_away
@@ -29,11 +30,18 @@ class Value(Kind):
         v = to_number(exprs.value.evaluate(env))
         if v is None:
             return Computed(reason="could not be computed")
-        return Computed(numerator=v, value=round_half_away(v, places))
+        return Computed(numerator=v, value=round_half_away(v, places), exact=v)
 
-    def excel_core(self, exprs: KpiExprs, name: Callable[[str], str], places: int) -> str:
+    def excel_core(self, exprs: KpiExprs, name: Callable[[str], str], shown: Callable[[str], str]) -> str:
         assert exprs.value
-        return f"ROUND({exprs.value.to_excel(name)},{places})"
+        return shown(exprs.value.to_excel(name))
+
+    def aggregate(self, parts: list[Computed], places: int, unit: str) -> Computed:
+        """Counts and money add up over periods; other values (days, a percentage) do not."""
+        if unit not in ("count", "money"):
+            return Computed(reason=f"a value in {unit} is not added up over periods: see each period", display="n/a")
+        total = sum((p.numerator for p in parts if p.numerator is not None), Fraction(0))
+        return Computed(numerator=total, value=round_half_away(total, places), exact=total)
 
     def formula_text(self, kpi: Kpi) -> str:
         return str(kpi.value)

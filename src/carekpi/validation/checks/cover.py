@@ -10,7 +10,7 @@ from carekpi.framework.periods import deadline_for, period_for
 from carekpi.validation.checks.base import Check
 from carekpi.validation.checks.items import V101
 from carekpi.validation.context import CheckContext, Code
-from carekpi.workbook.coerce import Coerced
+from carekpi.workbook.coerce import Coerced, quoted
 
 V301 = Code("V301", "reporting period missing or not a valid date", Severity.error)
 V302 = Code("V302", "reporting period is in the future", Severity.error)
@@ -18,6 +18,7 @@ V303 = Code("V303", "reporting period has not ended yet", Severity.warning)
 V304 = Code("V304", "service types delivered not stated", Severity.error)
 V305 = Code("V305", "CQC location ID is not in the usual form", Severity.warning)
 V306 = Code("V306", "submission deadline", Severity.info)
+V307 = Code("V307", "reporting period is before the framework version came into force", Severity.warning)
 
 CQC_LOCATION_ID = re.compile(r"^1-\d{6,12}$")
 
@@ -28,7 +29,7 @@ def _has_error(c: Coerced) -> bool:
 
 class CoverCheck(Check):
     name = "cover"
-    codes = (V301, V302, V303, V304, V305, V306)
+    codes = (V301, V302, V303, V304, V305, V306, V307)
 
     def run(self, ctx: CheckContext) -> None:
         d, fw = ctx.data, ctx.fw
@@ -56,7 +57,7 @@ class CoverCheck(Check):
         d.provider_name = d.values.get("provider_name")
         d.cqc_location_id = d.values.get("cqc_location_id")
         if d.cqc_location_id and not CQC_LOCATION_ID.match(d.cqc_location_id):
-            ctx.add(V305, f"CQC location ID {d.cqc_location_id!r} is not in the usual form 1-123456789",
+            ctx.add(V305, f"CQC location ID {quoted(d.cqc_location_id)} is not in the usual form 1-123456789",
                     item="cqc_location_id")
 
     @staticmethod
@@ -73,6 +74,12 @@ class CoverCheck(Check):
             ctx.add(V302, f"the reporting period {period.label} is in the future", item="reporting_period")
         elif period.end >= ctx.today:
             ctx.add(V303, f"the reporting period {period.label} has not ended yet", item="reporting_period")
+        fw = ctx.fw
+        if period.start < fw.effective_from:
+            since = f"{fw.effective_from.day} {fw.effective_from:%B %Y}"
+            ctx.add(V307, f"the reporting period {period.label} is before {fw.id} version {fw.version} came into force "
+                          f"on {since}, and no earlier version was found: the return was validated against version "
+                          f"{fw.version}, {ctx.version_basis}; check the reporting period", item="reporting_period")
         due = deadline_for(ctx.rtype, period)
         ctx.add(V306, f"the return for {period.label} is due by {due:%A} {due.day} {due:%B %Y}",
                 item="reporting_period")

@@ -26,9 +26,10 @@ from typing import Any
 from carekpi.base.enums import Severity
 from carekpi.base.rounding import round_half_away
 from carekpi.framework.expr import to_number
-from carekpi.framework.model import Column, ItemField, RecordTable
-from carekpi.framework.periods import working_days_between
+from carekpi.framework.model import CaseLogComputes, Column, ItemField, RecordTable
+from carekpi.framework.periods import add_working_days, period_for, working_days_between
 from carekpi.validation.checks.base import Check
+from carekpi.validation.checks.items import none_hint
 from carekpi.validation.checks.values import COERCION_CODES
 from carekpi.validation.context import CheckContext, Code, ComputedFigure
 from carekpi.workbook.coerce import coerce
@@ -36,11 +37,12 @@ from carekpi.workbook.reader import read_table
 
 V401 = Code("V401", "case log row problem", Severity.error)
 V402 = Code("V402", "case log disagrees with the declared figure", Severity.error)
+V403 = Code("V403", "a record table's rows do not add up to the figure they list", Severity.error)
 
 
 class TablesCheck(Check):
     name = "tables"
-    codes = (V401, V402)
+    codes = (V401, V402, V403)
 
     def run(self, ctx: CheckContext) -> None:
         for table in ctx.rtype.record_tables:
@@ -57,10 +59,12 @@ class TablesCheck(Check):
                         ctx.add(code, f"{table.label}, row {rownum}, {col.label}: {note.message}",
                                 severity=note.severity, raw=raw)
                     if c.value is None and col.required and not c.notes:
-                        ctx.add(V401, f"{table.label}, row {rownum}: {col.label} is required", raw=raw)
+                        ctx.add(V401, f"{table.label}, row {rownum}: {col.label} is required{none_hint(col.type.value)}",
+                                raw=raw)
                     rec[col.id] = c.value
                 parsed.append(rec)
             ctx.data.tables[table.id] = parsed
+            check_rows_reconcile(ctx, table, parsed)
             check_case_log(ctx, table, parsed)
 
 
@@ -107,6 +111,34 @@ def check_references(ctx: CheckContext, table: RecordTable, rows: list[dict[str,
                             "never names: replace it with the case reference", raw=rec["_cells"][i])
 
 
+def check_rows_reconcile(ctx: CheckContext, table: RecordTable, rows: list[dict[str, Any]]) -> None:
+    """V403 when a table with ``one_row_per`` does not have one row for each case its figure counts."""
+    item = table.one_row_per
+    if item is None or not ctx.data.applies(table.applies_to):
+        return
+    declared = to_number(ctx.data.values.get(item))
+    if declared is None or declared == len(rows):
+        return  # a missing or unreadable figure is already reported
+    label = ctx.labels.get(item, item)
+    raw = ctx.data.cells.get(item)
+    cell = f" in {raw.sheet}!{raw.coordinate}" if raw else ""
+    listed = f"{len(rows)} row{'s' if len(rows) != 1 else ''}"
+    fix = ("list every case on it, one row each" if len(rows) < declared
+           else "remove the rows that are not counted, or correct the figure")
+    ctx.add(V403, f"{label}: the return declares {_fmt(declared)}{cell}, but the {table.sheet} sheet "
+                  f"({table.label}) has {listed}, and it must have one row per case counted: {fix}", item=item)
+
+
+def _case_period(ctx: CheckContext, spec: CaseLogComputes, start: date) -> tuple[date, str] | None:
+    """The date that places a case in a reporting period, and what it is (None: not checked)."""
+    if spec.period == "any":
+        return None
+    if spec.period == "start":
+        return start, "start"
+    limit = spec.within_working_days
+    return add_working_days(start, limit), f"{limit}-working-day deadline"
+
+
 def check_case_log(ctx: CheckContext, table: RecordTable, rows: list[dict[str, Any]]) -> None:
     """Compute a case log's figures, report disagreements (V402) and store the figures."""
     check_references(ctx, table, rows)
@@ -114,14 +146,24 @@ def check_case_log(ctx: CheckContext, table: RecordTable, rows: list[dict[str, A
     if spec is None or not ctx.data.applies(table.applies_to):
         return
     cols: dict[str, tuple[int, Column]] = {c.id: (i, c) for i, c in enumerate(table.columns)}
-    (_si, start_col), (ei, end_col) = cols[spec.start], cols[spec.end]
+    (si, start_col), (ei, end_col) = cols[spec.start], cols[spec.end]
     limit = spec.within_working_days
+    period = ctx.data.period
     cases = met = in_time = 0
     total_days = 0
     for rec in rows:
         start, end = _as_date(rec.get(spec.start)), _as_date(rec.get(spec.end))
         if start is None:
             continue  # a blank or bad start date is already an error (V401) on that cell
+        placed = _case_period(ctx, spec, start)
+        if period is not None and placed is not None and not period.start <= placed[0] <= period.end:
+            day, what = placed
+            other = period_for(ctx.rtype, day)
+            ctx.add(V401, f"{table.label}, row {rec['_row']}: {start_col.label} {start:%d/%m/%Y} puts the case's "
+                          f"{what} on {day:%A} {day.day} {day:%B %Y}, in {other.label}, not in this return's period "
+                          f"{period.label}: the case is counted in the return for {other.label}, so remove the row "
+                          "from this log (it is left out of the figures)", raw=rec["_cells"][si])
+            continue
         if end is not None and end < start:
             ctx.add(V401, f"{table.label}, row {rec['_row']}: {end_col.label} ({end:%d/%m/%Y}) is before "
                         f"{start_col.label} ({start:%d/%m/%Y}); the row is left out of the figures",

@@ -33,7 +33,7 @@ class WorkbookCheck(Check):
         version = meta.get("framework_version")
         if version and version != fw.version:
             ctx.add(V002, f"the workbook was made from the {fw.id} template version {version}; it is validated "
-                          f"against version {fw.version} (in force from {fw.effective_from:%d %B %Y}), "
+                          f"against version {fw.version} ({fw.in_force_text()}), "
                           f"{ctx.version_basis}: use the version {fw.version} template")
         elif meta.get("fingerprint"):
             expected = template_layout(fw, ctx.rtype.id).fingerprint()

@@ -1,0 +1,137 @@
+"""The fast reader reads every return exactly as openpyxl did.
+
+carekpi reads workbooks itself (carekpi.workbook.book) rather than through openpyxl's full
+loader. The reference is the reader as it was (tests/openpyxl_reader.py: openpyxl's full
+load, and a values-only load for formula results). On every bundled sample return (valid,
+invalid and with warnings, every framework), every real-world and hostile variant of a filled
+Surrey return (tests/workbook_variants.py, fuzzed ones included) and values typed the way
+people type them, both must give the same findings (code, severity, field, sheet, cell,
+message), the same values and the same KPI results, or both refuse the file.
+
+Where the two differ on purpose the difference is listed (IMPROVED, WITHIN_BUDGET) with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import openpyxl_reader as reference
+import workbook_variants as wv
+from carekpi.base.errors import CarekpiError, UnreadableWorkbook
+from carekpi.framework.discovery import bundled_dir, find_framework
+from carekpi.scoring.passes import score_reports
+from carekpi.validation import validate as validate_module
+from carekpi.validation.checks import tables as tables_check
+from carekpi.validation.checks import values as values_check
+from carekpi.validation.validate import validate_file
+from carekpi.workbook.fill import fill_workbook
+from conftest import SURREY_CLEAN, TODAY, template_for
+
+#: variants the fast reader reads although openpyxl could not, and why
+IMPROVED = {
+    # openpyxl fails on a chart sheet without a chart (which openpyxl itself writes); the
+    # fast reader does not read chart sheets, so the return's own sheets are read as usual
+    "empty-chart-sheet": "openpyxl could not read a chart sheet without a chart",
+}
+#: variants the fast reader refuses within its time and memory budget, which openpyxl read
+#: only after about a minute (1 MB of shared strings in every one of 80,000 cells)
+WITHIN_BUDGET = {"one-string-everywhere"}
+
+
+@contextmanager
+def openpyxl_reader(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    with monkeypatch.context() as m:
+        m.setattr(validate_module, "open_workbook", reference.open_workbook)
+        m.setattr(validate_module, "find_named_cell", reference.find_named_cell)
+        m.setattr(values_check, "find_named_cell", reference.find_named_cell)
+        m.setattr(values_check, "LabelIndex", reference.LabelIndex)
+        m.setattr(tables_check, "read_table", reference.read_table)
+        yield
+
+
+def outcome(path: Path, framework: str | None = None) -> Any:
+    """What validating and scoring ``path`` gives: findings, values, KPIs; or the refusal."""
+    try:
+        rep = validate_file(path, framework=framework, today=TODAY)
+    except UnreadableWorkbook:
+        return "unreadable"
+    except CarekpiError as exc:
+        return ("refused", type(exc).__name__, str(exc))
+    findings = sorted((f.code, str(f.severity), f.field, f.sheet, f.cell, f.message) for f in rep.findings)
+    values = {k: repr(v) for k, v in sorted(rep.data.values.items())} if rep.data else {}
+    fw = rep.data.framework if rep.data else None
+    kpis = ([(k.kpi, repr(k.value), k.band, k.display, k.reason) for k in score_reports(fw, [rep]).returns[0].kpis]
+            if fw is not None else [])
+    return findings, values, kpis, rep.provider, rep.period
+
+
+def both(path: Path, monkeypatch: pytest.MonkeyPatch, framework: str | None = None) -> tuple[Any, Any]:
+    fast = outcome(path, framework)
+    with openpyxl_reader(monkeypatch):
+        slow = outcome(path, framework)
+    return fast, slow
+
+
+def _samples() -> list[Path]:
+    return sorted(p for p in bundled_dir("sample_returns").rglob("*.xlsx"))
+
+
+@pytest.mark.parametrize("path", _samples(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_sample_return_reads_the_same(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, slow = both(path, monkeypatch)
+    assert fast != "unreadable"
+    assert fast == slow
+
+
+@pytest.fixture(scope="module")
+def clean() -> bytes:
+    return fill_workbook(template_for(find_framework("surrey")), SURREY_CLEAN)
+
+
+def test_every_real_world_and_hostile_variant_reads_the_same(clean: bytes, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    read = compared = 0
+    for name, suffix, data in wv.hostile_variants(clean, fuzz=60):
+        path = tmp_path / f"{name}{suffix}"
+        path.write_bytes(data)
+        fast, slow = both(path, monkeypatch, "surrey")
+        if name in IMPROVED:
+            assert slow == "unreadable" and fast != "unreadable", name
+            continue
+        if name in WITHIN_BUDGET:
+            assert fast == "unreadable", name
+            continue
+        if slow == "unreadable" and name.startswith("fuzz-"):
+            # a damaged file openpyxl refused: the fast reader may read the parts it needs
+            # (it reads fewer), but must never crash (outcome() lets any other error escape)
+            continue
+        assert fast == slow, name
+        compared += 1
+        read += fast != "unreadable"
+        path.unlink()
+    assert compared > 30 and read > 20
+
+
+TYPED: list[Any] = [
+    12, 12.5, "12", " 12 ", "1,234", "£1,234.50", "12 calls", "95%", 0.95, "0.95", True, "TRUE", "Yes", "y",
+    "n/a", "-", "", " ", "#DIV/0!", "#N/A", 1e15, -3, "1e3", "Test & Co <Ltd>", "Line\nbreak", "x" * 300,
+    date(2026, 3, 1), datetime(2026, 3, 1, 12, 30), "31/03/2026", "March 2026", 46112, "\u00a0Yes\u200b",
+]
+
+
+@pytest.mark.parametrize("typed", TYPED, ids=lambda v: repr(v)[:30])
+def test_values_as_people_type_them_read_the_same(typed: Any, clean: bytes, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    cells = {name: typed for name in ("calls_total", "calls_late", "provider_name", "reporting_period", "delivers_hbc")}
+    for formats in (None, {"calls_total": "0%", "calls_late": "dd/mm/yyyy", "provider_name": "@",
+                           "reporting_period": "General", "delivers_hbc": "[h]:mm:ss"}):
+        path = tmp_path / "typed.xlsx"
+        path.write_bytes(wv.set_cells(clean, cells, formats))
+        fast, slow = both(path, monkeypatch)
+        assert fast == slow
