@@ -22,6 +22,7 @@ from carekpi.framework.loader import load_framework_text
 from carekpi.framework.model import Framework
 from carekpi.market.batch import score_paths
 from carekpi.market.report import MarketReport
+from carekpi.render import RenderOptions, render
 from carekpi.workbook.fill import fill_workbook
 from carekpi.workbook.template import template_bytes
 
@@ -97,7 +98,7 @@ class Folder:
         root.mkdir(exist_ok=True)
 
     def add(self, name: str, provider: str, period: date, *, cqc: str | None = "auto", rid: str = "monthly",
-            **values: Any) -> Path:
+            tables: dict[str, list[list[Any]]] | None = None, **values: Any) -> Path:
         cover = {**COVER, "provider_name": provider, "reporting_period": period}
         if cqc == "auto":
             cqc = {"Alpha Care": "1-000000001", "Beta Care": "1-000000002", "Gamma Care": "1-000000003",
@@ -105,7 +106,7 @@ class Folder:
         if cqc:
             cover["cqc_location_id"] = cqc
         path = self.root / name
-        path.write_bytes(fill_workbook(self.templates[rid], {**cover, **values}))
+        path.write_bytes(fill_workbook(self.templates[rid], {**cover, **values}, tables=tables))
         return path
 
     def write(self, name: str, text: str) -> Path:
@@ -380,6 +381,24 @@ def test_a_figure_that_moves_by_more_than_half_is_queried(market_fw: Framework, 
     assert [(f.field, f.period) for f in q] == [("calls_total", "2026-02")]  # 5 -> 8 is under the 10 minimum
     assert "Alpha Care: Total calls moved from 1000 in 2026-01 to 400 in 2026-02 (-60%" in q[0].message
     assert q[0].level == "warning"
+
+
+def test_a_query_the_provider_explained_stays_a_warning_marked_explained(market_fw: Framework,
+                                                                         folder: Folder) -> None:
+    folder.add("a-01.xlsx", "Alpha Care", date(2026, 1, 1), calls_total=1000, calls_late=5)
+    folder.add("a-02.xlsx", "Alpha Care", date(2026, 2, 1), calls_total=400, calls_late=8,
+               tables={"explanations": [["calls_total", "Q201", "Two large packages ended in January"]]})
+    folder.add("b-01.xlsx", "Beta Care", date(2026, 1, 1), calls_total=1000, calls_late=5)
+    folder.add("b-02.xlsx", "Beta Care", date(2026, 2, 1), calls_total=300, calls_late=8,
+               tables={"explanations": [["calls_late", "Q201", "explains another figure"]]})
+    report = market(market_fw, folder)
+    q = {f.provider: f for f in report.findings if f.code.code == "Q201"}
+    assert q["1-000000001"].explanation == "Two large packages ended in January"
+    assert q["1-000000001"].level == "warning"
+    assert q["1-000000001"].to_dict()["explained"] is True
+    assert q["1-000000002"].explanation is None  # an explanation of another item explains nothing here
+    text = render("text", "market", report, RenderOptions(width=250))
+    assert "(explained by the provider: Two large packages ended in January)" in text
 
 
 def test_a_kpi_far_from_the_peer_mean_is_queried(market_fw: Framework, folder: Folder) -> None:

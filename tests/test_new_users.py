@@ -131,7 +131,7 @@ def not_a_return(workdir: Path) -> str:
     return "our-figures.xlsx"
 
 
-NOT_A_RETURN = ("this workbook is not a surrey return: none of the 43 items was found by name or label; "
+NOT_A_RETURN = ("this workbook is not a surrey return: none of the 44 items was found by name or label; "
                 "is it the right file, made from the surrey template?")
 
 
@@ -140,7 +140,7 @@ def test_a_workbook_that_is_not_the_template_is_said_once(not_a_return: str) -> 
     assert r.exit_code == 1
     assert r.stdout.splitlines() == [
         "our-figures.xlsx: surrey 2021.10, monthly return, provider not named",
-        f"  (workbook)                   error    V008  {NOT_A_RETURN} [--verbose lists the 43]",
+        f"  (workbook)                   error    V008  {NOT_A_RETURN} [--verbose lists the 44]",
         "  (workbook)                   warning  V001  the workbook has no carekpi metadata; validated as framework "
         "surrey version 2021.10 by item names and labels",
         "Result: NOT VALID: correct the errors and validate again before sending. 1 error, 1 warning, 0 info.",
@@ -150,13 +150,13 @@ def test_a_workbook_that_is_not_the_template_is_said_once(not_a_return: str) -> 
 def test_the_items_not_found_are_listed_with_verbose_and_in_json(not_a_return: str) -> None:
     r = run("validate", not_a_return, "-f", "surrey", "--today", DAY, "--verbose")
     listed = [line.strip() for line in r.stdout.splitlines() if line.strip().startswith("- ")]
-    assert len(listed) == 43
+    assert len(listed) == 44
     assert listed[0] == "- 'Provider name' (provider_name) on the sheet 'Cover'"
     assert "- 'Number of late calls' (calls_late) on the sheet 'KPI 1-3'" in listed
     doc = json.loads(run("validate", not_a_return, "-f", "surrey", "--today", DAY, "--format", "json").stdout)
     (v008,) = [f for f in doc["findings"] if f["code"] == "V008"]
     assert v008["message"] == NOT_A_RETURN
-    assert len(v008["details"]) == 43
+    assert len(v008["details"]) == 44
     assert {"field": "calls_late", "message": "'Number of late calls' (calls_late) on the sheet 'KPI 1-3'"} in \
         v008["details"]
     assert doc["counts"] == {"error": 1, "warning": 1, "info": 0}
@@ -254,7 +254,7 @@ def test_validate_csv_of_a_batch_has_provider_and_period(returns_folder: str) ->
     r = run("validate", returns_folder, "--today", DAY, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert list(rows[0]) == ["file", "provider", "cqc_location_id", "period", "code", "severity", "field", "sheet",
-                             "cell", "message"]
+                             "cell", "message", "explanation"]
     errors = [(row["file"], row["provider"], row["cqc_location_id"], row["period"], row["code"]) for row in rows
               if row["severity"] == "error"]
     assert errors == [("march/late/oakridge.xlsx", "Oakridge Care", "1-000000003", "2026-03", "V201"),

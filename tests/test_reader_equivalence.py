@@ -27,6 +27,7 @@ from carekpi.base.errors import CarekpiError, UnreadableWorkbook
 from carekpi.framework.discovery import bundled_dir, find_framework
 from carekpi.scoring.passes import score_reports
 from carekpi.validation import validate as validate_module
+from carekpi.validation.checks import explanations as explanations_check
 from carekpi.validation.checks import tables as tables_check
 from carekpi.validation.checks import values as values_check
 from carekpi.validation.validate import validate_file
@@ -52,6 +53,7 @@ def openpyxl_reader(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         m.setattr(values_check, "find_named_cell", reference.find_named_cell)
         m.setattr(values_check, "LabelIndex", reference.LabelIndex)
         m.setattr(tables_check, "read_table", reference.read_table)
+        m.setattr(explanations_check, "read_table", reference.read_table)
         yield
 
 

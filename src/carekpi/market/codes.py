@@ -42,11 +42,22 @@ class MarketFinding:
     period: str | None = None
     #: an item or KPI id the finding is about (plausibility queries)
     field: str | None = None
+    #: the provider's explanation, from the return's Explanations sheet (a query only)
+    explanation: str | None = None
 
     @property
     def level(self) -> Severity:
         return self.severity or self.code.severity or Severity.warning
 
     def to_dict(self) -> dict[str, object]:
-        return {"code": self.code.code, "severity": self.level, "message": self.message, "provider": self.provider,
-                "file": self.file, "period": self.period, "field": self.field}
+        out: dict[str, object] = {"code": self.code.code, "severity": self.level, "message": self.message,
+                                  "provider": self.provider, "file": self.file, "period": self.period,
+                                  "field": self.field}
+        if self.explanation is not None:
+            out["explained"] = True
+            out["explanation"] = self.explanation
+        return out
+
+    def shown(self) -> str:
+        """The message, with the provider's explanation where there is one."""
+        return self.message + (f" (explained by the provider: {self.explanation})" if self.explanation else "")

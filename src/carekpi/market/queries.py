@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections import defaultdict
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -24,7 +25,7 @@ from carekpi.framework.model import FieldType, Framework
 from carekpi.market.codes import Q201, Q202, MarketFinding
 from carekpi.market.submissions import Submission
 from carekpi.scoring.results import ReturnScore
-from carekpi.validation.findings import ValidationReport
+from carekpi.validation.findings import ValidationReport, explanation_key
 
 _FIGURES = (FieldType.count, FieldType.integer, FieldType.number, FieldType.money)
 
@@ -95,4 +96,15 @@ def far_from_peers(fw: Framework, scores: list[ReturnScore], providers: dict[str
                           f"{'above' if z > 0 else 'below'} the mean of the {len(members)} returns for {period} "
                           f"({mean:.1f}): please confirm or explain",
                     provider=providers.get(sc.file), file=sc.file, period=period, field=kid))
+    return out
+
+
+def explained(queries: list[MarketFinding], reports: dict[str, ValidationReport]) -> list[MarketFinding]:
+    """Each query with the provider's explanation of it, if the return explains that item (or
+    KPI) and code on its Explanations sheet: it stays a warning, shown as explained."""
+    out = []
+    for q in queries:
+        rep = reports.get(q.file or "")
+        hit = rep.explanations.get(explanation_key(q.field, q.code.code)) if rep is not None and q.field else None
+        out.append(q if hit is None else replace(q, explanation=hit.text))
     return out

@@ -20,7 +20,7 @@ from carekpi.framework.periods import Period
 from carekpi.market.codes import M107, M108, MarketFinding
 from carekpi.market.judgements import consistent_failures, service_failures
 from carekpi.market.providers import Provider, ProviderDirectory, infer_providers
-from carekpi.market.queries import far_from_peers, moved_figures
+from carekpi.market.queries import explained, far_from_peers, moved_figures
 from carekpi.market.register import Register
 from carekpi.market.submissions import Expectation, Submission, Submissions, classify
 from carekpi.market.view import ProviderPeriod, aggregate, band_peers, direction, is_native, previous, view_period
@@ -220,8 +220,9 @@ def build_market(fw: Framework, reports: list[ValidationReport], *, unreadable: 
     findings += consistent_failures(fw, subs.received, by_file, shown)
     findings += service_failures(fw, subs.expected, shown)
     rep_by_file = {r.file: r for r in reports}
-    findings += moved_figures(fw, subs.received, rep_by_file)
-    findings += far_from_peers(fw, [s for s in scores.returns if not s.unreadable], provider_of)
+    queries = moved_figures(fw, subs.received, rep_by_file)
+    queries += far_from_peers(fw, [s for s in scores.returns if not s.unreadable], provider_of)
+    findings += explained(queries, rep_by_file)
     return MarketReport(fw, rtype, shown, native, directory, subs, scores, rows, findings, unreadable, today,
                         register.path if register else None, _trends(fw, subs, by_file), {r.file: r for r in reports})
 

@@ -129,11 +129,11 @@ def _summary_text(report: MarketReport, console: Any) -> None:
         console.print("Submissions and queries:")
         moved: dict[tuple[str, str], list[str]] = {}
         for f in sorted(shown, key=lambda f: (f.code.code, f.provider or "", f.file or "", f.field or "")):
-            m = _MOVED.match(f.message) if f.code.code == "Q201" else None
+            m = _MOVED.match(f.message) if f.code.code == "Q201" and f.explanation is None else None
             if m:  # one line per return: which figures moved, and from what to what
                 moved.setdefault((m["who"], f.period or ""), []).append(f"{m['label']} {m['a']} -> {m['b']}")
                 continue
-            console.print(f"  {f.code.code} {f.level:<7} " + terminal_safe(f.message))
+            console.print(f"  {f.code.code} {f.level:<7} " + terminal_safe(f.shown()))
         share = report.framework.plausibility.max_change
         for (who, period), figures in moved.items():
             console.print(f"  Q201 warning {terminal_safe(who)}, {period}: {len(figures)} figure"
@@ -157,6 +157,8 @@ def _flags(report: MarketReport, sc: ReturnScore, k: KpiResult, provider: str | 
         if f.provider == provider and f.period == sc.period and f.code.code in ("Q201", "Q202", "J301") and (
                 f.code.code == "Q201" or f.field == k.kpi):
             flag = {"Q201": "query", "Q202": "query", "J301": "consistent failure"}[f.code.code]
+            if f.explanation is not None:
+                flag += " (explained)"
             if flag not in flags:
                 flags.append(flag)
     return ";".join(flags)

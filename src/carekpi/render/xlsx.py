@@ -171,9 +171,10 @@ def market_problems(report: MarketReport) -> list[tuple[Any, ...]]:
             if f.severity.value == "info":
                 continue
             where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else ""
-            out.append((file, who, rep.period, f.severity.value, f.code, where, f.message))
+            out.append((file, who, rep.period, f.severity.value, f.code, where,
+                        f.message + (f" (explained by the provider: {f.explanation})" if f.explanation else "")))
     names = {p.id: p.name for p in report.directory.providers}
     for m in sorted(report.findings, key=lambda m: (m.code.code, m.provider or "", m.period or "")):
         out.append((m.file or "", names.get(m.provider or "", ""), m.period or "", m.level.value, m.code.code, "",
-                    m.message))
+                    m.shown()))
     return out

@@ -325,7 +325,7 @@ class ChecksPlanner:
             code = "V101"
         else:
             hint = " (enter 0 if there were none)" if item.type in NUMERIC_TYPES else ""
-            blank = excel_string(f"{label} is required")
+            blank = excel_string(f"{label} is required{hint}")
             # carekpi quotes what was typed as Python does ('n/a'): a word meaning nothing has no quote
             before, after = f"{label}: '", f"' is not an answer; a value is required{hint}"
             shown = f"{excel_string(before)}&{item.id}&{excel_string(after)}"

@@ -259,9 +259,8 @@ def band_legend(fw: Framework, kpi: Kpi) -> str:
     """The legend of a KPI's bands: the bands carekpi applies; the source's own wording when it
     differs; and the titles of the notes on how carekpi reads the KPI (on the Notes sheet)."""
     applied = kpi.bands.legend(kpi.effective_unit(), fw.kpi_precision(kpi))
-    text = f"carekpi applies: {applied}."
-    if kpi.bands.judges_exactly():
-        text += " Judged on the exact value, before rounding."
+    exact = " (judged on the exact value, before rounding)" if kpi.bands.judges_exactly() else ""
+    text = f"carekpi applies: {applied}{exact}."
     printed = kpi.bands.as_printed
     if printed and printed.strip().rstrip(".") != applied:
         text += f"\nAs printed in the source: {printed.strip()}"
