@@ -159,7 +159,7 @@ def test_the_items_not_found_are_listed_with_verbose_and_in_json(not_a_return: s
     assert len(v008["details"]) == 44
     assert {"field": "calls_late", "message": "'Number of late calls' (calls_late) on the sheet 'KPI 1-3'"} in \
         v008["details"]
-    assert doc["counts"] == {"error": 1, "warning": 1, "info": 0}
+    assert doc["counts"] == {"error": 1, "warning": 1, "info": 0, "explained": 0}
     assert "V005" not in {f["code"] for f in doc["findings"]}
 
 

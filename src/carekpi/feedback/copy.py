@@ -95,7 +95,8 @@ def annotate(wb: Workbook, report: ValidationReport, score: ReturnScore | None, 
     findings_ws = wb.create_sheet(_free_title(wb, FINDINGS_SHEET), 0)
     kpi_ws = wb.create_sheet(_free_title(wb, KPI_RESULTS_SHEET), 1)
     findings_sheet(findings_ws, report, footer=footer, title=f"carekpi findings: {source_name}")
-    note = ("As carekpi scores this return: values rounded as shown, and the band judged on the value shown."
+    note = ("As carekpi scores this return: values rounded as shown; each band judged on the value shown, or on "
+            "the exact value where the framework says so (the reason says which)."
             if score is not None and not score.unreadable else "The return could not be scored.")
     kpi_sheet(kpi_ws, score, footer=footer, title=f"KPI results: {source_name}", note=note)
     for ws in wb.worksheets:
