@@ -46,6 +46,7 @@ from carekpi.framework.compiled import CompiledRule, compiled
 from carekpi.framework.cover import EXPLANATIONS_TABLE, OPEN_CHECKS_NAME, cover_items
 from carekpi.framework.discovery import bundled_dir, find_framework
 from carekpi.framework.model import NUMERIC_TYPES, FieldType, Framework, ItemField, Source
+from carekpi.scoring.passes import score_reports
 from carekpi.validation.findings import Finding, ValidationReport
 from carekpi.validation.validate import validate_file
 from carekpi.workbook import checks as ck
@@ -115,6 +116,16 @@ class Result:
     rules: dict[str, list[str]] = field(default_factory=dict)  # "framework/return" -> rule ids with a formula
     #: (return, the Checks sheet's count of open problems, carekpi's errors and unexplained warnings among the checks)
     counts: list[tuple[str, Any, int]] = field(default_factory=list)
+    #: (return, KPI, the value cell as recalculated, whether carekpi withholds the KPI for an error)
+    kpis: list[tuple[str, str, Any, bool]] = field(default_factory=list)
+
+    @property
+    def kpi_diffs(self) -> list[tuple[str, str, Any, bool]]:
+        """KPI value cells that show a figure where carekpi withholds it for an error in its
+        inputs (they show "n/a", or nothing while a figure is blank), or "n/a" where carekpi
+        gives a figure."""
+        return [k for k in self.kpis
+                if (k[3] and isinstance(k[2], (int, float))) or (not k[3] and k[2] == "n/a")]
 
     @property
     def wrong_counts(self) -> list[tuple[str, Any, int]]:
@@ -139,7 +150,8 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        return not self.different and not self.false_ok and not self.uncovered() and not self.wrong_counts
+        return (not self.different and not self.false_ok and not self.uncovered() and not self.wrong_counts
+                and not self.kpi_diffs)
 
 
 # --- the returns -------------------------------------------------------------------------------
@@ -426,7 +438,25 @@ def run_check(workdir: Path, frameworks: list[str] | None = None) -> Result:
                     held.add(case.name)
         if not case.typed:
             result.counts.append((case.file, _named(wb, OPEN_CHECKS_NAME)[0], open_problems))
+            kpis_checked(result, fw, case, report, wb)
     return result
+
+
+def kpis_checked(result: Result, fw: Framework, case: Case, report: ValidationReport, wb: Any) -> None:
+    """Each live KPI value cell of the return against carekpi's score: no figure where carekpi
+    withholds the KPI because a figure it uses has an error, and "n/a" nowhere else."""
+    if report.data is None or any(f.code == "V304" for f in report.findings):
+        return  # no service type delivered: carekpi treats every item as applying, the template shows n/a
+    layout = template_layout(fw, case.return_id)
+    kpis = {k.id: k for k in fw.kpis}
+    for k in score_reports(fw, [report]).returns[0].kpis:
+        kpi = kpis.get(k.kpi)
+        if kpi is None or kpi.value_name not in layout.formulas:
+            continue
+        withheld = "has an error" in k.reason and k.reason.startswith(("not banded:", "not computed:"))
+        if not withheld and k.value is None:
+            continue  # not computed for another reason (a blank figure, a service not delivered)
+        result.kpis.append((case.file, k.kpi, _named(wb, kpi.value_name)[0], withheld))
 
 
 def report(result: Result) -> str:
@@ -440,6 +470,9 @@ def report(result: Result) -> str:
         lines.append(f"FALSE OK {c.case} {c.name}: carekpi says {c.finding!r}")
     for u in result.uncovered():
         lines.append(f"NOT COVERED {u}")
+    for file, kpi, shown, withheld in result.kpi_diffs:
+        lines.append(f"KPI {file} {kpi}: the value cell shows {shown!r}, carekpi "
+                     + ("withholds it (an error in its inputs)" if withheld else "gives a figure"))
     cases = len({c.case for c in result.cells})
     rules = sum(len(v) for v in result.rules.values())
     doubt = sum(1 for c in result.cells if c.shown == ck.DOUBT)
@@ -449,7 +482,9 @@ def report(result: Result) -> str:
                  f"differ, {len(result.false_ok)} false OK, {explained} explained warnings; open problems counted "
                  f"right in {len(result.counts) - len(result.wrong_counts)} of {len(result.counts)} returns; "
                  f"{doubt} left to carekpi validate (answers typed as only carekpi reads them); "
-                 f"{rules} rules with a live check, {len(result.uncovered())} not both failed and held")
+                 f"{rules} rules with a live check, {len(result.uncovered())} not both failed and held; "
+                 f"{len(result.kpis)} KPI value cells compared, {sum(k[3] for k in result.kpis)} withheld for an "
+                 f"error, {len(result.kpi_diffs)} differ")
     return "\n".join(lines) + "\n"
 
 

@@ -91,3 +91,14 @@ def test_explained_warnings_show_as_explained_and_errors_stay_errors(result: Any
 def test_the_cover_count_of_open_problems_is_carekpis(result: Any) -> None:
     assert result.counts and not result.wrong_counts, recalc.report(result)
     assert any(shown > 0 for _, shown, _ in result.counts) and any(shown == 0 for _, shown, _ in result.counts)
+
+
+def test_a_kpi_is_not_shown_while_a_rule_on_its_figures_fails(result: Any) -> None:
+    """11 restarts taken of 10 offered: carekpi withholds the KPI, and so does the live value cell
+    ("n/a", never 110% Green); where carekpi gives a figure the cell never says "n/a"."""
+    assert not result.kpi_diffs, recalc.report(result)
+    withheld = [k for k in result.kpis if k[3]]
+    assert len(withheld) >= 200
+    assert sum(1 for k in withheld if k[2] == "n/a") >= 200
+    assert any(kpi == "successful_restarts" for _, kpi, _, _ in withheld)
+    assert len(result.kpis) - len(withheld) >= 100

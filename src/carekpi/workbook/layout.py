@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from carekpi.base.enums import Severity
 from carekpi.framework.bands.base import EXTRA_PLACES, Direction
 from carekpi.framework.compiled import CompiledReturn, compiled
 from carekpi.framework.cover import (
@@ -37,12 +38,22 @@ from carekpi.framework.cover import (
     OPEN_CHECKS_NAME,
     SUMMARY_SHEET,
     cover_items,
+    rule_check_name,
     service_item_id,
 )
 from carekpi.framework.expr import excel_string
 from carekpi.framework.messages import labels_for
 from carekpi.framework.model import FieldType, Framework, ItemField, Kpi, RecordTable, ReturnType, Section, Source
-from carekpi.workbook.checks import DOUBT, HELP_STATUS_COL, HELP_VALUE_COL, ChecksPlan, ChecksPlanner
+from carekpi.workbook.checks import (
+    DOUBT,
+    HELP_STATUS_COL,
+    HELP_VALUE_COL,
+    NOT_APPLICABLE,
+    OK,
+    WAITING,
+    ChecksPlan,
+    ChecksPlanner,
+)
 
 COL_REF, COL_LABEL, COL_VALUE, COL_DEF, COL_WHY = 1, 2, 3, 4, 5
 #: the first row of cover items on the Cover sheet
@@ -366,6 +377,7 @@ class _Planner:
             self.name(Slot(table.id, table.sheet, TABLE_FIRST_ROW, 1, table.label, "table",
                            last_col=len(table.columns), last_row=TABLE_HEADER_ROW + table.max_rows))
         self.checks_sheet(row + 1)
+        self.withhold_kpis()
         self.explanations_sheet()
         lay.sheets = [COVER_SHEET, *sheets, *(t.sheet for t in self.rtype.record_tables), SUMMARY_SHEET, CHECKS_SHEET,
                       EXPLANATIONS_SHEET, NOTES_SHEET]
@@ -396,6 +408,25 @@ class _Planner:
         result = f"${column_letter(CHECK_COL_RESULT)}${first}:${column_letter(CHECK_COL_RESULT)}${last}"
         lay.cell_formulas[f"{COVER_SHEET}!{column_letter(COL_VALUE)}{cover_row + 1}"] = \
             f"COUNTIF({sheet_prefix(CHECKS_SHEET)}!{result},{excel_string(DOUBT)})"
+
+    def withhold_kpis(self) -> None:
+        """A KPI value cell shows "n/a" while a rule on its inputs fails on the Checks sheet, as
+        carekpi does not band a KPI whose inputs carry an error (11 restarts taken of 10 offered
+        is never shown as 110% Green). Rules the sheet cannot check are left to carekpi validate."""
+        lay = self.layout
+        live = {r.name for r in lay.checks.rows if r.name is not None and r.formula is not None}
+        fails = (f'AND({{n}}<>"{OK}",{{n}}<>{excel_string(WAITING)},{{n}}<>{excel_string(NOT_APPLICABLE)},'
+                 f'{{n}}<>{excel_string(DOUBT)})')
+        for kpi in self.fw.kpis_for(self.rtype.id):
+            value = lay.formulas.get(kpi.value_name)
+            if value is None:
+                continue
+            inputs = set(self.comp.kpi_inputs(kpi.id))
+            names = [rule_check_name(r.id) for r in self.comp.rules
+                     if r.severity == Severity.error and inputs & set(r.fields) and rule_check_name(r.id) in live]
+            if names:
+                failing = ",".join(fails.format(n=n) for n in names)
+                lay.formulas[kpi.value_name] = f'IF(OR({failing}),"n/a",{value})'
 
     def explanations_sheet(self) -> None:
         lay = self.layout
