@@ -24,6 +24,7 @@ reused by later runs.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import shutil
@@ -39,11 +40,18 @@ from typing import Any
 
 BIN = Path(sys.executable).parent
 TODAY = "2026-11-22"
+#: every provider sends PERIODS consecutive returns, the last for the period ending before
+#: LAST_END (a year of monthly returns: April 2025 to March 2026, all past their deadlines)
+PERIODS = 12
+LAST_END = date(2026, 4, 1)
+#: bump when the returns generated change, so folders kept from an earlier run are made again
+GENERATION = "2"
 
 
 # --- returns ------------------------------------------------------------------------------------
 
 
+@functools.cache  # the samples' spec is read once per process, not once per return
 def _seed_entries(fw_id: str, return_id: str | None) -> list[dict[str, Any]]:
     from carekpi.framework.discovery import find_framework
     from carekpi.workbook.samples import load_spec
@@ -83,7 +91,7 @@ def _make(job: tuple[str, str | None, int, int, int, str]) -> None:
     values["cqc_location_id"] = f"1-{100000000 + p}"
     start = values.get("reporting_period")
     if isinstance(start, date):
-        values["reporting_period"] = _add_months(start, k * step) if start.day == 1 else start
+        values["reporting_period"] = _add_months(LAST_END, (k - PERIODS) * step) if start.day == 1 else start
     if rng.random() < 0.05:  # some returns with a mistake, as people send them
         figures = [n for n, v in values.items() if isinstance(v, int) and not isinstance(v, bool)]
         if figures:
@@ -102,18 +110,22 @@ def _template(fw: Any, rid: str | None, make: Any) -> bytes:
 
 
 def returns(workdir: Path, fw_id: str, rid: str | None, n: int, step: int) -> Path:
-    """A folder of ``n`` returns (12 periods per provider), generated once and kept."""
+    """A folder of ``n`` returns (:data:`PERIODS` consecutive periods per provider), generated
+    once and kept (the stamp file is written last, so an interrupted generation is redone)."""
     d = workdir / f"{fw_id}-{rid or 'default'}-{n}"
-    if d.is_dir() and len(list(d.glob("*.xlsx"))) == n:
+    stamp = d / ".generated"
+    if stamp.is_file() and stamp.read_text() == GENERATION and len(list(d.glob("*.xlsx"))) == n:
         return d
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
-    periods = 12
-    jobs = [(fw_id, rid, i // periods, i % periods, step, str(d / f"p{i // periods:04d}-{i % periods:02d}.xlsx"))
+    jobs = [(fw_id, rid, i // PERIODS, i % PERIODS, step, str(d / f"p{i // PERIODS:04d}-{i % PERIODS:02d}.xlsx"))
             for i in range(n)]
     print(f"generating {n} {fw_id} returns in {d} ...", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
     with ProcessPoolExecutor() as ex:
         list(ex.map(_make, jobs, chunksize=16))
+    stamp.write_text(GENERATION)
+    print(f"generated in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     return d
 
 

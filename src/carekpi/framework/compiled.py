@@ -7,7 +7,10 @@ as their source and are compiled again when unpickled).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 from carekpi.base.enums import Severity
@@ -60,8 +63,24 @@ class CompiledReturn:
 
     def kpi_inputs(self, kpi_id: str) -> list[str]:
         """The items a KPI's expressions use, sorted."""
-        exprs = self.kpis.get(kpi_id)
-        return self.inputs(exprs.names()) if exprs is not None else []
+        got = self._kpi_inputs.get(kpi_id)
+        if got is None:
+            exprs = self.kpis.get(kpi_id)
+            if exprs is None:
+                return []
+            got = self._kpi_inputs[kpi_id] = tuple(self.inputs(exprs.names()))
+        return list(got)
+
+    @cached_property
+    def _kpi_inputs(self) -> dict[str, tuple[str, ...]]:
+        """Each KPI's inputs once worked out (scoring asks for them several times a return)."""
+        return {}
+
+    @cached_property
+    def labels(self) -> Mapping[str, str]:
+        """The label of every item and derived value, by id."""
+        return MappingProxyType({i.id: i.label for i in self.rtype.frozen_items}
+                                | {d.id: d.label for d in self.rtype.derived})
 
     def kpi_inputs_as_written(self, kpi_id: str) -> list[str]:
         """The items a KPI's expressions use: the numerator's first, then the denominator's,

@@ -19,6 +19,7 @@ import re
 from datetime import date
 from decimal import Decimal
 from enum import Enum
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator
@@ -322,6 +323,13 @@ class Section(Strict):
 
     def all_items(self) -> list[ItemField]:
         """Items in template order, breakdown categories expanded, section applicability applied."""
+        return list(self.frozen_items)
+
+    @cached_property
+    def frozen_items(self) -> tuple[ItemField, ...]:
+        """:meth:`all_items`, built once: the model is frozen, and validating and scoring ask for
+        the items many times a return (a cached value is not a field: it is neither compared,
+        dumped nor part of the schema)."""
         out = list(self.fields)
         for b in self.breakdowns:
             out.extend(b.items())
@@ -330,7 +338,7 @@ class Section(Strict):
                 f if f.applies_to else f.model_copy(update={"applies_to": list(self.applies_to)})
                 for f in out
             ]
-        return out
+        return tuple(out)
 
 
 class Derived(Strict):
@@ -398,13 +406,22 @@ class ReturnType(Strict):
     notes: list[Note] = Field(default_factory=list)
 
     def items(self) -> list[ItemField]:
-        return [f for s in self.sections for f in s.all_items()]
+        return list(self.frozen_items)
+
+    @cached_property
+    def frozen_items(self) -> tuple[ItemField, ...]:
+        """:meth:`items`, built once (see :attr:`Section.frozen_items`)."""
+        return tuple(f for s in self.sections for f in s.frozen_items)
 
     def item(self, item_id: str) -> ItemField | None:
-        return self.item_map().get(item_id)
+        return self.frozen_item_map.get(item_id)
 
     def item_map(self) -> dict[str, ItemField]:
-        return {f.id: f for f in self.items()}
+        return dict(self.frozen_item_map)
+
+    @cached_property
+    def frozen_item_map(self) -> dict[str, ItemField]:
+        return {f.id: f for f in self.frozen_items}
 
 
 # --- KPIs and bands --------------------------------------------------------------------------

@@ -74,6 +74,9 @@ class ProviderDirectory:
 
     providers: list[Provider] = field(default_factory=list)
     source: str | None = None
+    #: the lookup tables of :meth:`match`, for the list they were built from
+    _index: tuple[tuple[Provider, ...], dict[str, Provider], dict[str, Provider]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     @property
     def from_file(self) -> bool:
@@ -82,10 +85,28 @@ class ProviderDirectory:
     def by_id(self, provider_id: str) -> Provider:
         return next(p for p in self.providers if p.id == provider_id)
 
+    def _lookup(self) -> tuple[dict[str, Provider], dict[str, Provider]]:
+        """The first provider (in list order) by normalised CQC location ID and by normalised
+        name or alias: built once, so matching a market of returns is linear, not returns x
+        providers (built again if the list of providers changes)."""
+        cached = self._index
+        if cached is not None and len(cached[0]) == len(self.providers) and all(
+                a is b for a, b in zip(cached[0], self.providers, strict=True)):
+            return cached[1], cached[2]
+        by_cqc: dict[str, Provider] = {}
+        by_name: dict[str, Provider] = {}
+        for p in self.providers:
+            if p.cqc_location_id:
+                by_cqc.setdefault(norm(p.cqc_location_id), p)
+            for n in p.names():
+                by_name.setdefault(n, p)
+        self._index = (tuple(self.providers), by_cqc, by_name)
+        return by_cqc, by_name
+
     def match(self, name: str | None, cqc_location_id: str | None) -> Match:
-        by_cqc = next((p for p in self.providers if cqc_location_id and p.cqc_location_id
-                       and norm(p.cqc_location_id) == norm(cqc_location_id)), None)
-        by_name = next((p for p in self.providers if name and norm(name) in p.names()), None)
+        cqc_index, name_index = self._lookup()
+        by_cqc = cqc_index.get(norm(cqc_location_id)) if cqc_location_id else None
+        by_name = name_index.get(norm(name)) if name else None
         if by_cqc is not None:
             if by_name is not None and by_name is not by_cqc:
                 return Match(by_cqc, f"the cover names {name!r}, which is {by_name.name} ({by_name.id}) in the "
@@ -191,24 +212,34 @@ def infer_providers(covers: list[tuple[str | None, str | None]]) -> ProviderDire
     one most covers give (ties: alphabetical), its id the CQC location ID, else the name.
     """
     groups: list[_Group] = []
+    # every group by its IDs (an ID is in one group only) and by each of its names (groups in
+    # the order they were made), so placing a cover does not search every group
+    by_id: dict[str, _Group] = {}
+    by_name: dict[str, list[_Group]] = {}
     for name, cqc in sorted(covers, key=lambda c: (norm(c[1]), norm(c[0]))):
         key_id, key_name = norm(cqc), norm(name)
         if not key_id and not key_name:
             continue
+        named = by_name.get(key_name, []) if key_name else []
         home = None
         if key_id:
-            home = next((g for g in groups if key_id in g.ids), None)
+            home = by_id.get(key_id)
             if home is None:  # covers without an ID, of the same name, join this ID
-                home = next((g for g in groups if not g.ids and key_name and key_name in g.names), None)
+                home = next((g for g in named if not g.ids), None)
         else:
-            home = next((g for g in groups if key_name in g.names), None)
+            home = named[0] if named else None
         if home is None:
-            home = _Group()
+            home = _Group(order=len(groups))
             groups.append(home)
         if key_id:
+            if key_id not in home.ids:
+                by_id[key_id] = home
             home.ids.add(key_id)
             home.raw_ids.append((cqc or "").strip())
         if key_name:
+            if key_name not in home.names:
+                by_name.setdefault(key_name, []).append(home)
+                by_name[key_name].sort(key=lambda g: g.order)
             home.names.add(key_name)
             home.raw_names.append(" ".join((name or "").split()))
     return ProviderDirectory(sorted((g.provider() for g in groups), key=lambda p: (norm(p.name), p.id)))
@@ -216,6 +247,7 @@ def infer_providers(covers: list[tuple[str | None, str | None]]) -> ProviderDire
 
 @dataclass
 class _Group:
+    order: int = 0  # the order groups are made in
     ids: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
     raw_ids: list[str] = field(default_factory=list)

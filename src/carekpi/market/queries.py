@@ -42,15 +42,23 @@ def moved_figures(fw: Framework, received: list[Submission], reports: dict[str, 
         if s.counts and s.provider is not None and s.file in reports:
             series[(s.provider.id, s.return_type)].append(s)
     out = []
+    figures = {rid: [i for i in fw.return_type(rid).items() if i.type in _FIGURES] for _, rid in series}
+    numbers: dict[str, list[Fraction | None]] = {}  # each return's figures as numbers, worked out once
+
+    def numbers_of(s: Submission) -> list[Fraction | None]:
+        got = numbers.get(s.file)
+        if got is None:
+            values = reports[s.file].data.values
+            got = numbers[s.file] = [to_number(values.get(i.id)) for i in figures[s.return_type]]
+        return got
+
     for (_pid, rid), subs in sorted(series.items()):
         subs.sort(key=lambda s: s.period.start)
-        items = [i for i in fw.return_type(rid).items() if i.type in _FIGURES]
+        items = figures[rid]
         for before, now in itertools.pairwise(subs):
             if before.period.end + timedelta(days=1) != now.period.start:
                 continue
-            a, b = reports[before.file].data.values, reports[now.file].data.values
-            for item in items:
-                old, new = to_number(a.get(item.id)), to_number(b.get(item.id))
+            for item, old, new in zip(items, numbers_of(before), numbers_of(now), strict=True):
                 if old is None or new is None or old == new:
                     continue
                 change = abs(new - old)
@@ -71,11 +79,12 @@ def far_from_peers(fw: Framework, scores: list[ReturnScore], providers: dict[str
     """Q202 for every KPI value far from the mean of the period's peers (returns that count)."""
     rule = fw.plausibility
     groups: dict[tuple[str, str], list[tuple[ReturnScore, Decimal]]] = defaultdict(list)
+    known = {x.id for x in fw.kpis}
     for sc in scores:
         if not sc.counts or sc.period is None:
             continue
         for k in sc.kpis:
-            if isinstance(k.value, Decimal) and k.kpi in {x.id for x in fw.kpis}:
+            if isinstance(k.value, Decimal) and k.kpi in known:
                 groups[(k.kpi, sc.period)].append((sc, k.value))
     labels = {k.id: k for k in fw.kpis}
     out = []

@@ -10,6 +10,7 @@ queries. Nothing depends on the order the files were given.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -144,10 +145,13 @@ def _register_values(fw: Framework, rtype: ReturnType, expected: list[Expectatio
     if not items:
         return {}
     out: dict[str, dict[str, Any]] = {}
+    by_provider: dict[str, list[Expectation]] = defaultdict(list)
+    for x in expected:
+        by_provider[x.provider.id].append(x)
     for s in subs.received:
         if s.return_type != rtype.id or s.provider is None:
             continue
-        due = [x for x in expected if x.provider.id == s.provider.id and s.period.start <= x.due <= s.period.end
+        due = [x for x in by_provider.get(s.provider.id, ()) if s.period.start <= x.due <= s.period.end
                and x.state != "not yet due"]
         counts = {"due": len(due), "on_time": sum(1 for x in due if x.timeliness == "on time")}
         if any(x.timeliness == "unknown" for x in due):
@@ -178,11 +182,19 @@ def build_market(fw: Framework, reports: list[ValidationReport], *, unreadable: 
     native = is_native(shown, rtype)
     defaults = ContractSettings.from_defaults(fw)
 
+    # each provider's counted returns and expected returns of the type shown, in order, by provider
+    counted: dict[int, list[Submission]] = defaultdict(list)
+    for s in subs.received:
+        if s.provider is not None and s.return_type == rtype.id and s.counts:
+            counted[id(s.provider)].append(s)
+    due: dict[int, list[Expectation]] = defaultdict(list)
+    for x in subs.expected:
+        if x.return_type == rtype.id and x.state != "not yet due":
+            due[id(x.provider)].append(x)
+
     def provider_period(prov: Provider, p: Period) -> ProviderPeriod:
-        members = tuple(s for s in subs.received if s.provider is prov and s.return_type == rtype.id and s.counts
-                        and p.contains(s.period))
-        expected = sum(1 for x in subs.expected if x.provider is prov and x.return_type == rtype.id
-                       and p.contains(x.period) and x.state != "not yet due")
+        members = tuple(s for s in counted.get(id(prov), ()) if p.contains(s.period))
+        expected = sum(1 for x in due.get(id(prov), ()) if p.contains(x.period))
         if is_native(p, rtype):
             return ProviderPeriod(prov, p, by_file.get(members[0].file) if members else None, members, expected)
         sc = aggregate(fw, rtype, prov, p, by_file, list(members), expected,

@@ -237,6 +237,11 @@ def _expectations(fw: Framework, directory: ProviderDirectory, received: list[Su
     out: list[Expectation] = []
     recorded = list(register.entries) if register else []
     seen_types = {s.return_type for s in received} | {e.return_type for e in recorded}
+    # each provider's returns by return type (in the order received), looked up, not searched
+    theirs: dict[tuple[int, str], list[Submission]] = defaultdict(list)
+    for s in received:
+        if s.provider is not None:
+            theirs[(id(s.provider), s.return_type)].append(s)
     for rtype in fw.returns:
         periods = sorted({s.period for s in received if s.return_type == rtype.id}
                          | {e.period for e in recorded if e.return_type == rtype.id})
@@ -248,10 +253,9 @@ def _expectations(fw: Framework, directory: ProviderDirectory, received: list[Su
                 continue
             if not prov.returns and rtype.id not in seen_types:
                 continue
-            mine = {s.period.key: s for s in received if s.provider is prov and s.return_type == rtype.id
-                    and s.counts}
-            disputed = {s.period.key for s in received if s.provider is prov and s.return_type == rtype.id
-                        and s.status == "conflict"}
+            sent = theirs.get((id(prov), rtype.id), [])
+            mine = {s.period.key: s for s in sent if s.counts}
+            disputed = {s.period.key for s in sent if s.status == "conflict"}
             for period in span:
                 if not (prov.under_contract(period.end) or prov.under_contract(period.start)):
                     continue

@@ -20,6 +20,7 @@ from carekpi.render.registry import RenderOptions, plural, renders
 from carekpi.render.text import BAND_STYLE, BAND_TEXT, error_lines, terminal_safe
 
 if TYPE_CHECKING:
+    from carekpi.market.codes import MarketFinding
     from carekpi.market.report import MarketReport, ProviderRow
     from carekpi.scoring.results import KpiResult, ReturnScore
 
@@ -147,16 +148,19 @@ def _summary_text(report: MarketReport, console: Any) -> None:
             console.print(f"  {terminal_safe(path)}: {terminal_safe(why)}")
 
 
-def _flags(report: MarketReport, sc: ReturnScore, k: KpiResult, provider: str | None, status: str | None) -> str:
+_FLAGGED = {"Q201": "query", "Q202": "query", "J301": "consistent failure"}
+
+
+def _flags(flagging: dict[tuple[str | None, str | None], list[MarketFinding]], sc: ReturnScore, k: KpiResult,
+           provider: str | None, status: str | None) -> str:
     flags = []
     if status and status != "counted":
         flags.append(status)
     if not sc.valid:
         flags.append("errors")
-    for f in report.findings:
-        if f.provider == provider and f.period == sc.period and f.code.code in ("Q201", "Q202", "J301") and (
-                f.code.code == "Q201" or f.field == k.kpi):
-            flag = {"Q201": "query", "Q202": "query", "J301": "consistent failure"}[f.code.code]
+    for f in flagging.get((provider, sc.period), ()):
+        if f.code.code == "Q201" or f.field == k.kpi:
+            flag = _FLAGGED[f.code.code]
             if f.explanation is not None:
                 flag += " (explained)"
             if flag not in flags:
@@ -168,6 +172,11 @@ def market_rows(report: MarketReport) -> list[list[Any]]:
     """Tidy rows: one per provider, period and KPI (every return scored, then the period shown
     when it is put together from several)."""
     subs = {s.file: s for s in report.submissions.received}
+    # the findings that flag a row, by provider and period (in the report's order)
+    flagging: dict[tuple[str | None, str | None], list[MarketFinding]] = {}
+    for f in report.findings:
+        if f.code.code in _FLAGGED:
+            flagging.setdefault((f.provider, f.period), []).append(f)
     rows: list[list[Any]] = []
     for sc in report.scores.returns:
         if sc.unreadable:
@@ -187,7 +196,7 @@ def market_rows(report: MarketReport) -> list[list[Any]]:
                 report.trends.get(sc.file, {}).get(k.kpi) or "",
                 "yes" if k.critical else "no",
                 "yes" if k.critical_failure else "no",
-                _flags(report, sc, k, prov.id if prov else None, sub.status if sub else None), k.reason,
+                _flags(flagging, sc, k, prov.id if prov else None, sub.status if sub else None), k.reason,
                 consequences_text(k),
             ])
     if not report.native:

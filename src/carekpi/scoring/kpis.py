@@ -26,7 +26,7 @@ def score_kpi(fw: Framework, data: ReturnData, kpi: Kpi, env: dict[str, Any], *,
     places = fw.kpi_precision(kpi)
     res = KpiResult(kpi.id, kpi.ref, kpi.label, unit, Band.na, "", critical=kpi.critical,
                     consequences=tuple(kpi.consequences))
-    labels = {i.id: i.label for i in data.rtype.items()} | {d.id: d.label for d in data.rtype.derived}
+    labels = comp.labels
     if not data.applies(kpi.applies_to):
         names = [s.label for s in fw.service_types if s.id in (kpi.applies_to or [])]
         return res.with_band(Band.na, f"not applicable: applies to {' or '.join(names)} only", display="n/a")

@@ -224,7 +224,8 @@ def inspect(path: str | os.PathLike[str]) -> Package:
         infos = zf.infolist()
         _check_members(path, zf, infos)
         names = {i.filename for i in infos}
-        layout = _package_layout(path, zf, names)
+        read: dict[str, bytes] = {}  # members the layout read to the end (CRC checked): not decompressed again
+        layout = _package_layout(path, zf, names, read)
         titles = {**layout.comments, **{part: title for title, part in layout.sheets.items()}}
         budget = _Budget(path, titles)
         scanned = set(titles) | {layout.shared_strings}
@@ -234,7 +235,7 @@ def inspect(path: str | os.PathLike[str]) -> Package:
         kept = 0
         for info in infos:
             data = _stream_member(path, zf, info, budget if info.filename in scanned else None,
-                                  keep=info.filename in keep)
+                                  keep=info.filename in keep, whole=read.get(info.filename))
             if data is not None:
                 kept += len(data)
                 if kept > MAX_KEPT_BYTES:
@@ -562,6 +563,47 @@ def _looks_like_xml(name: str, head: bytes) -> bool:
     )
 
 
+def _whole_verdict(data: bytes) -> str:
+    """:func:`_prolog_verdict` and, once the root element starts, :func:`_document_verdict`, in
+    one expat pass over a part of at most MAX_XML_PROLOG_BYTES: "dtd", "notxml" (before the
+    root element starts), "damaged" (after it), or "ok"."""
+    parser = xml.parsers.expat.ParserCreate()
+    started: list[bool] = []
+
+    def dtd(*_: object) -> None:
+        raise _Stop
+
+    def root(*_: object) -> None:
+        started.append(True)
+        parser.StartElementHandler = None  # one call, not one per element
+
+    parser.StartDoctypeDeclHandler = dtd
+    parser.EntityDeclHandler = dtd
+    parser.StartElementHandler = root
+    try:
+        parser.Parse(data, True)
+    except _Stop:
+        return "dtd"
+    except (xml.parsers.expat.ExpatError, LookupError, ValueError):
+        return "damaged" if started else "notxml"
+    return "ok" if started else "notxml"
+
+
+def _member_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, whole: bytes | None) -> Iterator[bytes]:
+    """A member's bytes in chunks of at most _CHUNK: from ``whole`` when it was already read to
+    the end, else decompressed (and CRC checked) now."""
+    if whole is not None:
+        for start in range(0, len(whole), _CHUNK):
+            yield whole[start:start + _CHUNK]
+        return
+    with zf.open(info) as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                return
+            yield chunk
+
+
 def _stream_member(
     path: str | os.PathLike[str],
     zf: zipfile.ZipFile,
@@ -569,10 +611,12 @@ def _stream_member(
     budget: _Budget | None = None,
     *,
     keep: bool = False,
+    whole: bytes | None = None,
 ) -> bytes | None:
     """Read one member to the end (verifies its CRC) and scan XML prologs for DTDs.
 
-    With ``keep`` the member's bytes are returned (for the reader), else None.
+    With ``keep`` the member's bytes are returned (for the reader), else None. ``whole`` is the
+    member's bytes when they were already read to the end (by the package layout).
 
     With a ``budget`` (the parts openpyxl streams: worksheets and shared strings)
     the content is also scanned for the number of objects openpyxl would create;
@@ -584,33 +628,34 @@ def _stream_member(
     scanner = _ContentScanner(budget, info.filename) if budget is not None else None
     kept: list[bytes] | None = [] if keep else None
     try:
-        with zf.open(info) as fh:
-            while True:
-                chunk = fh.read(_CHUNK)
-                if not chunk:
-                    break
-                if kept is not None:
-                    kept.append(chunk)
-                if scanner is not None:
-                    scanner.feed(chunk)
-                elif not head and info.file_size > MAX_DOM_PART_BYTES and _looks_like_xml(info.filename, chunk):
-                    raise _too_large(path, info)
-                if len(head) < XML_RAW_SCAN_BYTES:
-                    head += chunk[: XML_RAW_SCAN_BYTES - len(head)]
-                if prolog_bytes <= MAX_XML_PROLOG_BYTES:
-                    prolog.append(chunk[: MAX_XML_PROLOG_BYTES + 1 - prolog_bytes])
-                    prolog_bytes += len(prolog[-1])
+        for chunk in _member_chunks(zf, info, whole):
+            if kept is not None:
+                kept.append(chunk)
             if scanner is not None:
-                scanner.close()
+                scanner.feed(chunk)
+            elif not head and info.file_size > MAX_DOM_PART_BYTES and _looks_like_xml(info.filename, chunk):
+                raise _too_large(path, info)
+            if len(head) < XML_RAW_SCAN_BYTES:
+                head += chunk[: XML_RAW_SCAN_BYTES - len(head)]
+            if prolog_bytes <= MAX_XML_PROLOG_BYTES:
+                prolog.append(chunk[: MAX_XML_PROLOG_BYTES + 1 - prolog_bytes])
+                prolog_bytes += len(prolog[-1])
+        if scanner is not None:
+            scanner.close()
     except _ZIP_ERRORS:
         raise _refuse(path, _MSG_DAMAGED) from None
-    data = b"".join(kept) if kept is not None else None
-    verdict = _prolog_verdict(iter(prolog))
-    if data is not None and verdict == "ok":
-        # a part the reader reads must be well-formed as a whole (as it must for any XML parser)
-        verdict = _document_verdict(data)
-        if verdict == "notxml":
+    data = (whole if whole is not None else b"".join(kept)) if kept is not None else None
+    # a part the reader reads must be well-formed as a whole (as it must for any XML parser)
+    if data is not None and len(data) <= MAX_XML_PROLOG_BYTES:
+        verdict = _whole_verdict(data)  # the two verdicts below, in one pass
+        if verdict == "damaged":
             raise _refuse(path, _MSG_DAMAGED)
+    else:
+        verdict = _prolog_verdict(iter(prolog))
+        if data is not None and verdict == "ok":
+            verdict = _document_verdict(data)
+            if verdict == "notxml":
+                raise _refuse(path, _MSG_DAMAGED)
     if verdict == "dtd":
         raise _refuse(path, _MSG_ENTITIES)
     if verdict == "long":
@@ -618,8 +663,11 @@ def _stream_member(
             path,
             "the file contains an XML part with an abnormally long header, which a spreadsheet program never writes",
         )
-    if _looks_like_xml(info.filename, bytes(head)):
-        low = bytes(head).lower()
+    raw = bytes(head)
+    # every pattern starts "<!" (ASCII) or "<\0!" (UTF-16), which lowering leaves alone: a head
+    # with neither cannot hold one, and is not lowered and searched six times
+    if (b"<!" in raw or b"<\x00!" in raw) and _looks_like_xml(info.filename, raw):
+        low = raw.lower()
         if any(p in low for p in _DTD_PATTERNS):
             raise _refuse(path, _MSG_ENTITIES)
     return data
@@ -907,8 +955,10 @@ def _parse_small(path: str | os.PathLike[str], data: bytes) -> Element:
     return root
 
 
-def _read_small_xml(path: str | os.PathLike[str], zf: zipfile.ZipFile, name: str, cap: int = MAX_PACKAGE_XML_BYTES) -> Element:
-    """Parse a small package part, refusing oversized, broken or DTD-bearing ones."""
+def _read_small_xml(path: str | os.PathLike[str], zf: zipfile.ZipFile, name: str, cap: int = MAX_PACKAGE_XML_BYTES,
+                    read: dict[str, bytes] | None = None) -> Element:
+    """Parse a small package part, refusing oversized, broken or DTD-bearing ones. Its bytes
+    are added to ``read`` (read to the end, so CRC checked)."""
     info = zf.getinfo(name)
     if info.file_size > cap:
         raise _refuse(path, _MSG_DAMAGED)
@@ -919,15 +969,19 @@ def _read_small_xml(path: str | os.PathLike[str], zf: zipfile.ZipFile, name: str
         raise _refuse(path, _MSG_DAMAGED) from None
     if len(data) > cap:
         raise _refuse(path, _MSG_DAMAGED)
+    if read is not None:
+        read[name] = data
     return _parse_small(path, data)
 
 
-def _package_layout(path: str | os.PathLike[str], zf: zipfile.ZipFile, names: set[str]) -> _Layout:
-    """Find the workbook part the way openpyxl does and check it is one we can read."""
+def _package_layout(path: str | os.PathLike[str], zf: zipfile.ZipFile, names: set[str],
+                    read: dict[str, bytes] | None = None) -> _Layout:
+    """Find the workbook part the way openpyxl does and check it is one we can read. The parts
+    read on the way are added to ``read``."""
     layout = _Layout()
     if "[Content_Types].xml" not in names:
         raise _refuse(path, _describe_foreign_zip(zf, names))
-    ct = _read_small_xml(path, zf, "[Content_Types].xml")
+    ct = _read_small_xml(path, zf, "[Content_Types].xml", read=read)
     overrides: list[tuple[str, str]] = [
         # openpyxl drops the first character of PartName (the leading "/"), exactly.
         (el.get("PartName", "")[1:], el.get("ContentType", ""))
@@ -953,13 +1007,13 @@ def _package_layout(path: str | os.PathLike[str], zf: zipfile.ZipFile, names: se
     layout.shared_strings = next((p for p, t in overrides if t == _SHARED_STRINGS), "")
     layout.external_links = _EXTERNAL_LINK_TYPE in types or any(n.startswith("xl/externalLinks/") for n in names)
     if "_rels/.rels" in names:
-        root_rels = _read_small_xml(path, zf, "_rels/.rels")
+        root_rels = _read_small_xml(path, zf, "_rels/.rels", read=read)
         if any((el.get("Type") or "").startswith(_STRICT_NS) for el in root_rels.iter(f"{_RELS_NS}Relationship")):
             raise _refuse(path, _MSG_STRICT)
-    sheet_ids = _workbook_sheets(path, zf, layout.workbook)
+    sheet_ids = _workbook_sheets(path, zf, layout.workbook, read)
     # Like openpyxl: the last relationship with a sheet's id wins, and any type but a
     # chartsheet is read as a worksheet.
-    targets = {rid: (kind, target) for rid, kind, target in _relationships(path, zf, layout.workbook, names)}
+    targets = {rid: (kind, target) for rid, kind, target in _relationships(path, zf, layout.workbook, names, read)}
     for title, rid in sheet_ids:
         kind, target = targets.get(rid, ("", ""))
         if target in names:
@@ -967,7 +1021,7 @@ def _package_layout(path: str | os.PathLike[str], zf: zipfile.ZipFile, names: se
         if target in names and "chartsheet" not in kind:
             layout.sheets[title] = target
     for title, part in layout.sheets.items():
-        for _, kind, target in _relationships(path, zf, part, names):
+        for _, kind, target in _relationships(path, zf, part, names, read):
             if kind.endswith("/comments"):
                 layout.comments.setdefault(target, title)
     return layout
@@ -996,7 +1050,8 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _workbook_sheets(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str) -> list[tuple[str, str]]:
+def _workbook_sheets(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str,
+                     read: dict[str, bytes] | None = None) -> list[tuple[str, str]]:
     """Read workbook.xml: refuse Strict OOXML and too many sheets; return (title, r:id) pairs.
 
     Every <sheet> element counts, wherever it is, so a second <sheets> list cannot hide one.
@@ -1004,7 +1059,7 @@ def _workbook_sheets(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: st
     info = zf.getinfo(part)
     if info.file_size > MAX_DOM_PART_BYTES:
         raise _too_large(path, info)
-    root = _read_small_xml(path, zf, part, MAX_DOM_PART_BYTES)
+    root = _read_small_xml(path, zf, part, MAX_DOM_PART_BYTES, read)
     if str(root.tag).startswith("{" + _STRICT_NS):
         raise _refuse(path, _MSG_STRICT)
     sheets: list[tuple[str, str]] = []
@@ -1020,14 +1075,15 @@ def _workbook_sheets(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: st
     return sheets
 
 
-def _relationships(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str, names: set[str]) -> list[tuple[str, str, str]]:
+def _relationships(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str, names: set[str],
+                   read: dict[str, bytes] | None = None) -> list[tuple[str, str, str]]:
     """(Id, Type, target part) of each internal relationship of ``part``, resolved as openpyxl does."""
     folder, base = posixpath.split(part)
     rels = posixpath.join(folder, "_rels", base + ".rels")
     if rels not in names:
         return []
     out: list[tuple[str, str, str]] = []
-    for el in _read_small_xml(path, zf, rels).iter(f"{_RELS_NS}Relationship"):
+    for el in _read_small_xml(path, zf, rels, read=read).iter(f"{_RELS_NS}Relationship"):
         kind = el.get("Type") or ""
         if kind.startswith(_STRICT_NS):
             raise _refuse(path, _MSG_STRICT)
