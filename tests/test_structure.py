@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 import carekpi
 from carekpi.base.enums import Band, Severity
+from carekpi.base.version import __version__
 from carekpi.cli import app
 from carekpi.framework.bands import SCHEMES
 from carekpi.framework.discovery import bundled_dir
@@ -50,6 +51,20 @@ def test_every_bundled_framework_pickles_with_its_compiled_expressions(fid: str)
         assert [r.check.source for r in a.rules] == [r.check.source for r in b.rules]
         assert {k: [e.source for e in x.all()] for k, x in a.kpis.items()} == \
                {k: [e.source for e in x.all()] for k, x in b.kpis.items()}
+
+
+def test_a_framework_used_for_scoring_still_pickles() -> None:
+    """The caches filled while validating and scoring (items, labels, KPI inputs) travel with
+    the framework to worker processes."""
+    from carekpi.framework.compiled import compiled
+
+    fw = carekpi.load_framework("surrey")
+    sample = sorted((Path(__file__).resolve().parents[1] / "sample_returns" / "surrey").glob("*.xlsx"))[0]
+    carekpi.score_files([sample], framework=fw, today=date(2026, 11, 22))
+    comp = compiled(fw, fw.returns[0].id)
+    assert comp.labels and fw.returns[0].items()
+    back = pickle.loads(pickle.dumps(fw))
+    assert compiled(back, back.returns[0].id).labels == comp.labels
 
 
 def test_a_loaded_framework_is_frozen() -> None:
@@ -203,3 +218,14 @@ def test_public_api_validates_and_scores_and_infers_the_framework() -> None:
     assert all(isinstance(k, carekpi.KpiResult) for r in scores.scores.returns for k in r.kpis)
     with pytest.raises(carekpi.UsageError, match="unknown framework"):
         carekpi.load_framework("wessex")
+
+
+def test_version_answers_without_loading_the_command_line_application() -> None:
+    """carekpi --version costs little more than starting Python: typer, click and rich stay unloaded."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.argv = ['carekpi', '--version']; from carekpi.launch import main; main(); "
+            "print(sorted(m for m in ('typer', 'click', 'rich', 'carekpi.cli') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out == f"carekpi {__version__}\n[]\n"

@@ -1,3 +1,3 @@
-from carekpi.cli import main
+from carekpi.launch import main
 
 main()

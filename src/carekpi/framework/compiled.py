@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from types import MappingProxyType
 from typing import Any
 
 from carekpi.base.enums import Severity
@@ -78,9 +77,9 @@ class CompiledReturn:
 
     @cached_property
     def labels(self) -> Mapping[str, str]:
-        """The label of every item and derived value, by id."""
-        return MappingProxyType({i.id: i.label for i in self.rtype.frozen_items}
-                                | {d.id: d.label for d in self.rtype.derived})
+        """The label of every item and derived value, by id (read only by convention: a plain
+        dict, so that a compiled return with its caches filled still pickles)."""
+        return {i.id: i.label for i in self.rtype.frozen_items} | {d.id: d.label for d in self.rtype.derived}
 
     def kpi_inputs_as_written(self, kpi_id: str) -> list[str]:
         """The items a KPI's expressions use: the numerator's first, then the denominator's,
