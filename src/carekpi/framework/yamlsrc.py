@@ -33,6 +33,13 @@ class _Loader(yaml.SafeLoader):
     pass
 
 
+# libyaml (PyYAML's C parser) reads a framework about twenty times faster and gives the same
+# nodes and line marks; a file it refuses is parsed again by the Python parser, whose error
+# messages are the ones carekpi explains in words.
+_CLoader: type | None = getattr(yaml, "CSafeLoader", None)
+_FastLoader: type | None = type("_FastLoader", (_CLoader,), {}) if _CLoader is not None else None
+
+
 def _convert(loader: _Loader, node: yaml.Node, path: tuple[Any, ...], lines: LineMap) -> Any:
     lines.set(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -59,7 +66,15 @@ def _convert(loader: _Loader, node: yaml.Node, path: tuple[Any, ...], lines: Lin
 
 def load_yaml(text: str) -> tuple[Any, LineMap]:
     """Parse one YAML document; raise ``yaml.YAMLError`` (with a mark) on bad syntax."""
-    loader = _Loader(text)
+    if _FastLoader is not None:
+        try:
+            return _load(_FastLoader(text))
+        except yaml.YAMLError:
+            pass  # said again, in the Python parser's words, below
+    return _load(_Loader(text))
+
+
+def _load(loader: Any) -> tuple[Any, LineMap]:
     try:
         node = loader.get_single_node()
         lines = LineMap()
