@@ -399,7 +399,13 @@ class _Writer:
     def write_checks(self, ws: Worksheet) -> None:
         lay = self.layout
         checks = lay.checks
-        set_widths(ws, CHECKS_WIDTHS)
+        goto_slots = [lay.slots[r.goto] for r in checks.rows if r.goto in lay.slots]
+        set_widths(ws, {**CHECKS_WIDTHS,
+                        # the item ids and the links shown on one line each
+                        CHECK_COL_ITEM: width_for([r.item or "" for r in checks.rows],
+                                                  least=CHECKS_WIDTHS[CHECK_COL_ITEM], most=40),
+                        CHECK_COL_GOTO: width_for([f"{s.sheet}!{s.coordinate}" for s in goto_slots],
+                                                  least=CHECKS_WIDTHS[CHECK_COL_GOTO], most=34)})
         merged_text(ws, 1, 1, CHECK_COL_GOTO, "Checks: what carekpi validate will say about this return", font=TITLE)
         merged_text(ws, 2, 1, CHECK_COL_GOTO, CHECKS_INTRO)
         count_row, count_col = CHECKS_COUNT_CELL
