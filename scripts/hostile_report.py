@@ -222,7 +222,9 @@ def run_one(name: str, path: Path) -> Run:
     if "Traceback" in out + err or code not in (0, 1, 2):
         said = "CRASH: " + " | ".join((err or out).strip().splitlines()[-2:])
     elif code == 2:
-        said = err.strip().splitlines()[-1] if err.strip() else "(nothing said)"
+        # an unreadable file's reason is in the report (standard output); misuse is on standard error
+        text = (err.strip() or out.strip())
+        said = text.splitlines()[-1] if text else "(nothing said)"
     else:
         said = next((line for line in out.splitlines() if line.startswith("Result:")), out.strip()[:80])
     size = path.stat().st_size if path.is_file() else 0
