@@ -4,16 +4,12 @@ word meaning "nothing", refused or typed the way people type (scripts/checks_rec
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "checks_recalc.py"
+from scripts_loader import load_script
 
 pytestmark = pytest.mark.skipif(
     shutil.which("soffice") is None,
@@ -21,16 +17,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("checks_recalc", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["checks_recalc"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-recalc = _load()
+recalc = load_script("checks_recalc")
 
 
 @pytest.fixture(scope="module")

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from carekpi.framework.model import Framework
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "recalc_check.py"
+from scripts_loader import load_script
 
 pytestmark = pytest.mark.skipif(
     shutil.which("soffice") is None,
@@ -21,16 +16,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("recalc_check", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["recalc_check"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-recalc = _load()
+recalc = load_script("recalc_check")
 
 
 @pytest.fixture(scope="module")

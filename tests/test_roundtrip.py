@@ -24,6 +24,7 @@ from carekpi.validation.findings import ValidationReport
 from carekpi.validation.validate import validate_file
 from carekpi.workbook.fill import fill_workbook
 from conftest import SURREY_CLEAN, TODAY, template_for
+from scripts_loader import load_script
 
 SURREY_CASES: dict[str, dict[str, Any]] = {
     "clean": {},
@@ -87,15 +88,7 @@ def test_openpyxl_load_and_save_reads_the_same(tmp_path: Path) -> None:
 @pytest.mark.skipif(shutil.which("soffice") is None,
                     reason="LibreOffice (soffice) is not on PATH: cannot check returns re-saved by LibreOffice Calc")
 def test_libreoffice_calc_saved_returns_read_the_same(tmp_path: Path) -> None:
-    import importlib.util
-    import sys
-
-    script = Path(__file__).resolve().parents[1] / "scripts" / "recalc_check.py"
-    spec = importlib.util.spec_from_file_location("recalc_check_rt", script)
-    assert spec is not None and spec.loader is not None
-    recalc = importlib.util.module_from_spec(spec)
-    sys.modules["recalc_check_rt"] = recalc
-    spec.loader.exec_module(recalc)
+    recalc = load_script("recalc_check")
 
     files = originals(tmp_path / "orig")
     out = tmp_path / "calc"
