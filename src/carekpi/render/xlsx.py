@@ -84,7 +84,7 @@ def _score_summary(ws: Any, report: ScoreReport) -> None:
 def _problems(ws: Any, rows: list[tuple[Any, ...]]) -> None:
     from carekpi.render import sheets as sh
 
-    columns = [sh.Column("File", max_width=45), sh.Column("Provider", max_width=30), sh.Column("Period"),
+    columns = [sh.Column("File", max_width=45, wrap=True), sh.Column("Provider", max_width=30), sh.Column("Period"),
                sh.Column("Severity"), sh.Column("Code"), sh.Column("Where", max_width=24),
                sh.Column("Message", max_width=90, wrap=True)]
     if not rows:
