@@ -12,8 +12,10 @@ checked, sized, free of DTDs and entity declarations):
 * small parts (workbook, styles, shared strings) are parsed into element trees;
 * a worksheet is parsed once, when first needed, by one pass of a regular expression over
   its text that records where each cell is; a cell is decoded only when it is asked for.
-  Preflight has already run expat over the whole of every part read here, so a damaged
-  part is refused as a whole (as a spreadsheet program would) rather than half read.
+  Before a worksheet is first read, expat runs over the whole of it (preflight's
+  check_document), so a damaged part is refused as a whole (as a spreadsheet program would)
+  rather than half read; the other parts are parsed by the C XML parser, which refuses them
+  the same way. A part never read is never parsed.
 
 Every value is typed exactly as openpyxl 3.1 types it (``int`` for ``12``, ``float`` for
 ``12.5``, dates from date-formatted numbers in the workbook's own date system, booleans,
@@ -33,7 +35,7 @@ from xml.etree.ElementTree import Element, ParseError, XMLParser
 
 from carekpi.base.errors import UnreadableWorkbook
 from carekpi.workbook.cells import MAX_COLUMN, MAX_ROW, cell_position, column_index, column_letter, range_boundaries
-from carekpi.workbook.preflight import Package
+from carekpi.workbook.preflight import Package, check_document
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS = "{" + _MAIN + "}"
@@ -250,8 +252,9 @@ class Sheet:
         self.book = book
         self.title = title
         self.index = index
+        check_document(book.path, data)  # one well-formed document without a DTD, or refused
         try:
-            _no_dtd(data)  # preflight has checked the whole part is well-formed and has no DTD
+            _no_dtd(data)
             text = _text(data)
         except (ValueError, LookupError, UnicodeError):
             raise UnreadableWorkbook(book.path, _DAMAGED) from None

@@ -494,6 +494,20 @@ class _Stop(Exception):
     """Raised from an expat handler to stop the prolog scan."""
 
 
+def check_document(path: str | os.PathLike[str], data: bytes) -> None:
+    """Refuse a kept part unless it is one well-formed XML document declaring no DTD or entity.
+
+    The reader runs this on a worksheet before it first reads it: a damaged part is refused as
+    a whole (as a spreadsheet program would refuse it), never half read. Preflight itself has
+    checked every part's CRC, sizes and prolog; a part never read is not parsed at all.
+    """
+    verdict = _document_verdict(data)
+    if verdict == "dtd":
+        raise _refuse(path, _MSG_ENTITIES)
+    if verdict != "ok":
+        raise _refuse(path, _MSG_DAMAGED)
+
+
 def _document_verdict(data: bytes) -> str:
     """Run expat over a whole part kept for the reader: "dtd" if it declares a DTD or an
     entity, "notxml" unless it is one well-formed document, else "ok". No element handler is
@@ -563,32 +577,6 @@ def _looks_like_xml(name: str, head: bytes) -> bool:
     )
 
 
-def _whole_verdict(data: bytes) -> str:
-    """:func:`_prolog_verdict` and, once the root element starts, :func:`_document_verdict`, in
-    one expat pass over a part of at most MAX_XML_PROLOG_BYTES: "dtd", "notxml" (before the
-    root element starts), "damaged" (after it), or "ok"."""
-    parser = xml.parsers.expat.ParserCreate()
-    started: list[bool] = []
-
-    def dtd(*_: object) -> None:
-        raise _Stop
-
-    def root(*_: object) -> None:
-        started.append(True)
-        parser.StartElementHandler = None  # one call, not one per element
-
-    parser.StartDoctypeDeclHandler = dtd
-    parser.EntityDeclHandler = dtd
-    parser.StartElementHandler = root
-    try:
-        parser.Parse(data, True)
-    except _Stop:
-        return "dtd"
-    except (xml.parsers.expat.ExpatError, LookupError, ValueError):
-        return "damaged" if started else "notxml"
-    return "ok" if started else "notxml"
-
-
 def _member_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, whole: bytes | None) -> Iterator[bytes]:
     """A member's bytes in chunks of at most _CHUNK: from ``whole`` when it was already read to
     the end, else decompressed (and CRC checked) now."""
@@ -645,17 +633,9 @@ def _stream_member(
     except _ZIP_ERRORS:
         raise _refuse(path, _MSG_DAMAGED) from None
     data = (whole if whole is not None else b"".join(kept)) if kept is not None else None
-    # a part the reader reads must be well-formed as a whole (as it must for any XML parser)
-    if data is not None and len(data) <= MAX_XML_PROLOG_BYTES:
-        verdict = _whole_verdict(data)  # the two verdicts below, in one pass
-        if verdict == "damaged":
-            raise _refuse(path, _MSG_DAMAGED)
-    else:
-        verdict = _prolog_verdict(iter(prolog))
-        if data is not None and verdict == "ok":
-            verdict = _document_verdict(data)
-            if verdict == "notxml":
-                raise _refuse(path, _MSG_DAMAGED)
+    # the whole of a kept part is checked by check_document when the reader first reads it
+    # (a genuine return's live Checks sheet is a third of the file and is never read)
+    verdict = _prolog_verdict(iter(prolog))
     if verdict == "dtd":
         raise _refuse(path, _MSG_ENTITIES)
     if verdict == "long":
