@@ -37,6 +37,7 @@ from carekpi.base.errors import UnreadableWorkbook
 from carekpi.workbook import preflight as pf
 from carekpi.workbook.openpyxl_load import OPENPYXL_READ_ERRORS, UnsafeEnvironment, ensure_safe_xml
 from carekpi.workbook.preflight import declared_dimensions, preflight, sheet_parts
+from carekpi.workbook.reader import open_workbook
 
 Builder = Callable[[Path], Path]
 
@@ -727,6 +728,31 @@ def test_hostile_file_is_refused(tmp_path: Path, name: str) -> None:
     assert expected in reason, reason
     assert "\n" not in reason and reason.count(". ") == 0, "one sentence"
     assert info.value.path == str(path)
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_the_reader_refuses_what_preflight_refuses_once_it_reads_the_parts(tmp_path: Path, name: str) -> None:
+    """The reader defers a worksheet's content scan and whole-document check to the moment it
+    first reads the sheet (a part never read is not parsed); reading every worksheet and the
+    shared strings refuses every hostile file with the sentence preflight gives."""
+    build, expected = HOSTILE[name]
+    expected = {"directory": "is a folder", "missing_file": "no such file"}.get(name, expected)  # said before preflight
+    path = build(tmp_path)
+    with pytest.raises(UnreadableWorkbook) as info:
+        content = open_workbook(path)
+        for title in content.book.worksheet_names:
+            content.book.sheet(title)
+        content.book.strings()
+    assert expected in info.value.reason, info.value.reason
+
+
+def test_a_deferred_scan_runs_when_the_part_is_first_read(tmp_path: Path) -> None:
+    path = _million_cells(tmp_path)
+    package = pf.inspect(path, defer=True)  # the sheet is decompressed and CRC-checked, not scanned
+    with pytest.raises(UnreadableWorkbook, match=f"more than {pf.MAX_CELLS:,} cells"):
+        package.admit(SHEET)
+    with pytest.raises(UnreadableWorkbook, match=f"more than {pf.MAX_CELLS:,} cells"):
+        pf.inspect(path)  # without deferring, as preflight() checks a file
 
 
 @pytest.mark.parametrize("name", sorted(WARNINGS))

@@ -12,10 +12,12 @@ checked, sized, free of DTDs and entity declarations):
 * small parts (workbook, styles, shared strings) are parsed into element trees;
 * a worksheet is parsed once, when first needed, by one pass of a regular expression over
   its text that records where each cell is; a cell is decoded only when it is asked for.
-  Before a worksheet is first read, expat runs over the whole of it (preflight's
-  check_document), so a damaged part is refused as a whole (as a spreadsheet program would)
-  rather than half read; the other parts are parsed by the C XML parser, which refuses them
-  the same way. A part never read is never parsed.
+  Before a worksheet or the shared strings are first read, preflight admits the part
+  (:meth:`~carekpi.workbook.preflight.Package.admit`): expat runs over the whole of it, so a
+  damaged part is refused as a whole (as a spreadsheet program would) rather than half read,
+  and its cells and merged ranges are counted against the workbook's caps. The other parts
+  are parsed by the C XML parser, which refuses a damaged one the same way. A part never read
+  is never parsed.
 
 Every value is typed exactly as openpyxl 3.1 types it (``int`` for ``12``, ``float`` for
 ``12.5``, dates from date-formatted numbers in the workbook's own date system, booleans,
@@ -35,7 +37,7 @@ from xml.etree.ElementTree import Element, ParseError, XMLParser
 
 from carekpi.base.errors import UnreadableWorkbook
 from carekpi.workbook.cells import MAX_COLUMN, MAX_ROW, cell_position, column_index, column_letter, range_boundaries
-from carekpi.workbook.preflight import Package, check_document
+from carekpi.workbook.preflight import Package
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS = "{" + _MAIN + "}"
@@ -195,6 +197,7 @@ _ATTR = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _R_ATTR = re.compile(r"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _V = re.compile(rf"<{_P}v(?:\s[^>]*)?(?:/>|>(.*?)</{_P}v\s*>)", re.S)
 _F = re.compile(rf"<{_P}f(?=[\s/>])([^>]*?)(/)?>(?(2)|(.*?)</{_P}f\s*>)", re.S)
+_CELL_START = re.compile(r'<c r="([^"]*)"')
 _MERGE = re.compile(rf"<{_P}mergeCell(?=[\s/>])([^>]*)>")
 _SIMPLE_INLINE = re.compile(rf"^\s*<{_P}is>\s*<{_P}t(?:\s[^>]*)?>([^<]*)</{_P}t>\s*</{_P}is>\s*$")
 
@@ -252,7 +255,6 @@ class Sheet:
         self.book = book
         self.title = title
         self.index = index
-        check_document(book.path, data)  # one well-formed document without a DTD, or refused
         try:
             _no_dtd(data)
             text = _text(data)
@@ -261,6 +263,8 @@ class Sheet:
         self._text = text
         self._where: dict[tuple[int, int], tuple[str, str | None]] | None = None
         self._decoded: dict[tuple[int, int], Cell] = {}
+        self._starts: dict[str, int] | None = None
+        self._twice: set[str] = set()
         # Most sheets write every cell as <c r="..." ...> (Excel, LibreOffice, openpyxl): a cell
         # is then found by a text search for its reference, and nothing else is parsed.
         self._direct = (text.count("<c ") == text.count('<c r="') and "<c>" not in text and "<c\t" not in text
@@ -369,11 +373,23 @@ class Sheet:
     def _find(self, row: int, col: int) -> tuple[str, str | None] | None:
         if self._where is not None:
             return self._where.get((row, col))
-        key = f'<c r="{column_letter(col)}{row}"'
-        pos = self._text.find(key)
-        if pos < 0:
+        if self._starts is None:
+            # where each <c r="..." starts: one pass of a literal-led pattern, not one search
+            # of the whole text per cell asked for
+            starts: dict[str, int] = {}
+            twice: set[str] = set()
+            for at in _CELL_START.finditer(self._text):
+                ref = at.group(1)
+                if ref in starts:
+                    twice.add(ref)
+                else:
+                    starts[ref] = at.start()
+            self._starts, self._twice = starts, twice
+        ref = f"{column_letter(col)}{row}"
+        pos = self._starts.get(ref)
+        if pos is None:
             return None
-        if self._text.find(key, pos + len(key)) >= 0:  # written twice: the last one counts
+        if ref in self._twice:  # written twice: the last one counts
             return self._index().get((row, col))
         m = _CELL.match(self._text, pos)
         if m is None:
@@ -445,7 +461,7 @@ class Book:
             if t == title:
                 if chart:
                     return None
-                sheet = Sheet(self, title, index, self.package.parts[part])
+                sheet = Sheet(self, title, index, self.package.admit(part))
                 self._sheets[title] = sheet
                 return sheet
         return None
@@ -480,7 +496,7 @@ class Book:
             self._strings = []
             if self.package.shared_strings:
                 try:
-                    root = parse_xml(self.package.parts[self.package.shared_strings])
+                    root = parse_xml(self.package.admit(self.package.shared_strings))
                 except (ValueError, ParseError, LookupError):
                     raise UnreadableWorkbook(self.path, _DAMAGED) from None
                 self._strings = [_text_content(si).replace("x005F_", "") for si in root.iter(_NS + "si")]

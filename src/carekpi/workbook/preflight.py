@@ -14,6 +14,7 @@ so a file is decompressed once. Preflight imports nothing heavy (no openpyxl).
 from __future__ import annotations
 
 import codecs
+import functools
 import html
 import os
 import posixpath
@@ -199,10 +200,45 @@ class Package:
     shared_strings: str
     #: the bytes of the parts named above (and of ``xl/styles.xml`` when present)
     parts: dict[str, bytes]
+    #: what is still to be checked of a part before it is first read (see :meth:`admit`)
+    admission: _Admission | None = None
 
     @property
     def styles(self) -> str:
         return STYLES_PART if STYLES_PART in self.parts else ""
+
+    def admit(self, part: str) -> bytes:
+        """A kept part's bytes, once it is shown fit to read: one well-formed XML document
+        without a DTD, and (when its content scan was deferred) within the workbook's caps on
+        cells, merged and linked ranges, counted over every part read so far. The reader calls
+        this before it first reads a worksheet or the shared strings."""
+        data = self.parts[part]
+        if self.admission is not None:
+            self.admission.scan(part, data)
+            check_document(self.admission.path, data)
+        return data
+
+
+class _Admission:
+    """The content scans :func:`inspect` deferred, run part by part as the reader reaches them."""
+
+    def __init__(self, path: str | os.PathLike[str], budget: _Budget, pending: set[str]) -> None:
+        self.path = path
+        self.budget = budget
+        self.pending = pending
+
+    def scan(self, part: str, data: bytes) -> None:
+        if part not in self.pending:
+            return
+        self.pending.discard(part)
+        scanner = _ContentScanner(self.budget, part)
+        try:
+            for start in range(0, len(data), _CHUNK):
+                scanner.feed(data[start:start + _CHUNK])
+            scanner.close()
+        except (LookupError, ValueError):
+            raise _refuse(self.path, _MSG_DAMAGED) from None
+        self.budget.finish(part)
 
 
 #: where openpyxl and Excel look for the styles (a fixed name, not a relationship)
@@ -214,10 +250,14 @@ def preflight(path: str | os.PathLike[str]) -> list[PreflightWarning]:
     return list(inspect(path).warnings)
 
 
-def inspect(path: str | os.PathLike[str]) -> Package:
+def inspect(path: str | os.PathLike[str], *, defer: bool = False) -> Package:
     """Check an untrusted workbook before parsing, keeping the parts a reader needs.
 
-    Raises UnreadableWorkbook with one sentence for anything refused.
+    Raises UnreadableWorkbook with one sentence for anything refused. With ``defer`` the content
+    scan of the worksheets and shared strings (cells, merged and linked ranges) waits until the
+    reader first reads each one (:meth:`Package.admit`), so a part never read (a return's live
+    Checks sheet, a third of the file) is decompressed and CRC-checked but not scanned; every
+    other check runs here, on every part.
     """
     warnings: list[PreflightWarning] = []
     with _open_archive(path) as zf:
@@ -234,8 +274,9 @@ def inspect(path: str | os.PathLike[str]) -> Package:
         parts: dict[str, bytes] = {}
         kept = 0
         for info in infos:
-            data = _stream_member(path, zf, info, budget if info.filename in scanned else None,
-                                  keep=info.filename in keep, whole=read.get(info.filename))
+            streamed = info.filename in scanned
+            data = _stream_member(path, zf, info, budget if streamed else None, keep=info.filename in keep,
+                                  whole=read.get(info.filename), scan=streamed and not (defer and info.filename in keep))
             if data is not None:
                 kept += len(data)
                 if kept > MAX_KEPT_BYTES:
@@ -257,8 +298,10 @@ def inspect(path: str | os.PathLike[str]) -> Package:
                     "huge_range", f"sheet '{title}' declares a used range of {ref}, far larger than a"
                     " return needs (often caused by formatting whole rows or columns)"
                 ))
+    pending = (scanned & set(parts)) if defer else set()
     return Package(tuple(warnings), layout.workbook, tuple((t, p, chart) for t, p, chart in layout.all_sheets if p in parts),
-                   layout.shared_strings if layout.shared_strings in parts else "", parts)
+                   layout.shared_strings if layout.shared_strings in parts else "", parts,
+                   _Admission(path, budget, pending))
 
 
 def declared_dimensions(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -600,6 +643,7 @@ def _stream_member(
     *,
     keep: bool = False,
     whole: bytes | None = None,
+    scan: bool = True,
 ) -> bytes | None:
     """Read one member to the end (verifies its CRC) and scan XML prologs for DTDs.
 
@@ -607,13 +651,14 @@ def _stream_member(
     member's bytes when they were already read to the end (by the package layout).
 
     With a ``budget`` (the parts openpyxl streams: worksheets and shared strings)
-    the content is also scanned for the number of objects openpyxl would create;
-    without one, an XML part is held to MAX_DOM_PART_BYTES.
+    the content is also scanned for the number of objects openpyxl would create (unless
+    ``scan`` is False: the scan is deferred to :meth:`Package.admit`); without one, an XML
+    part is held to MAX_DOM_PART_BYTES.
     """
     head = bytearray()
     prolog: list[bytes] = []
     prolog_bytes = 0
-    scanner = _ContentScanner(budget, info.filename) if budget is not None else None
+    scanner = _ContentScanner(budget, info.filename) if budget is not None and scan else None
     kept: list[bytes] | None = [] if keep else None
     try:
         for chunk in _member_chunks(zf, info, whole):
@@ -621,7 +666,8 @@ def _stream_member(
                 kept.append(chunk)
             if scanner is not None:
                 scanner.feed(chunk)
-            elif not head and info.file_size > MAX_DOM_PART_BYTES and _looks_like_xml(info.filename, chunk):
+            elif budget is None and not head and info.file_size > MAX_DOM_PART_BYTES and _looks_like_xml(
+                    info.filename, chunk):
                 raise _too_large(path, info)
             if len(head) < XML_RAW_SCAN_BYTES:
                 head += chunk[: XML_RAW_SCAN_BYTES - len(head)]
@@ -722,13 +768,16 @@ class _Budget:
             if bounds is not None:
                 self._links.setdefault(part, array("Q")).append(bounds[1] * _KEY + bounds[0])
 
-    def finish(self) -> None:
-        """Refuse sheets whose links land inside merged ranges often enough to stall openpyxl.
+    def finish(self, only: str | None = None) -> None:
+        """Refuse sheets whose links land inside merged ranges often enough to stall openpyxl
+        (every part scanned, or ``only`` that one).
 
         openpyxl moves each such link to its range's top-left cell by scanning every
         merged range, so the cost is (links on merged cells) x (merged ranges).
         """
         for part, links in self._links.items():
+            if only is not None and part != only:
+                continue
             merged = self._merged.get(part)
             if not merged:
                 continue
@@ -749,6 +798,7 @@ class _Budget:
 _KEY = _MAX_COL + 1  # row * _KEY + column identifies a cell
 
 
+@functools.lru_cache(maxsize=4096)  # a market's returns repeat the template's refs
 def _single_range(ref: str) -> tuple[int, int, int, int] | None:
     """(min_col, min_row, max_col, max_row) of a one-range ref, or None if unparsable/unbounded."""
     try:
@@ -762,6 +812,7 @@ def _single_range(ref: str) -> tuple[int, int, int, int] | None:
     return min_col, min_row, max_col, max_row
 
 
+@functools.lru_cache(maxsize=4096)
 def _ref_area(ref: str) -> int:
     """Cells openpyxl would create for a merge, hyperlink or comment ``ref`` (unbounded parts count fully)."""
     total = 0

@@ -77,7 +77,7 @@ def open_workbook(path: str | Path) -> WorkbookContent:
         raise UnreadableWorkbook(p, "no such file")
     if p.is_dir():
         raise UnreadableWorkbook(p, "is a folder, not a workbook")
-    package = _preflight.inspect(p)
+    package = _preflight.inspect(p, defer=True)  # each part's content scan as it is read
     book = Book(str(p), package)
     if not book.worksheet_names:
         raise UnreadableWorkbook(p, "the workbook has no worksheets")
