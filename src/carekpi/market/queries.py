@@ -19,6 +19,7 @@ from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from carekpi.framework.expr import show_value, to_number
 from carekpi.framework.model import FieldType, Framework
@@ -43,13 +44,17 @@ def moved_figures(fw: Framework, received: list[Submission], reports: dict[str, 
             series[(s.provider.id, s.return_type)].append(s)
     out = []
     figures = {rid: [i for i in fw.return_type(rid).items() if i.type in _FIGURES] for _, rid in series}
-    numbers: dict[str, list[Fraction | None]] = {}  # each return's figures as numbers, worked out once
+    numbers: dict[str, list[int | Fraction | None]] = {}  # each return's figures as numbers, worked out once
 
-    def numbers_of(s: Submission) -> list[Fraction | None]:
+    def exact(value: Any) -> int | Fraction | None:
+        # a whole number stays an int (exact, and far quicker to compare than a Fraction)
+        return value if type(value) is int else to_number(value)
+
+    def numbers_of(s: Submission) -> list[int | Fraction | None]:
         got = numbers.get(s.file)
         if got is None:
             values = reports[s.file].data.values
-            got = numbers[s.file] = [to_number(values.get(i.id)) for i in figures[s.return_type]]
+            got = numbers[s.file] = [exact(values.get(i.id)) for i in figures[s.return_type]]
         return got
 
     for (_pid, rid), subs in sorted(series.items()):
@@ -61,9 +66,11 @@ def moved_figures(fw: Framework, received: list[Submission], reports: dict[str, 
             for item, old, new in zip(items, numbers_of(before), numbers_of(now), strict=True):
                 if old is None or new is None or old == new:
                     continue
-                change = abs(new - old)
-                if change < rule.min_change or (old != 0 and change <= share * abs(old)):
+                change = new - old if new > old else old - new
+                size = old if old > 0 else -old
+                if change < rule.min_change or (old != 0 and change <= share * size):
                     continue
+                old, new = Fraction(old), Fraction(new)  # shown exactly as before
                 how = f"{float((new - old) / abs(old) * 100):+.0f}%" if old != 0 else "from 0"
                 who = now.provider.name if now.provider else Path(now.file).name
                 out.append(MarketFinding(

@@ -139,6 +139,22 @@ def parse_xml(data: bytes) -> Element:
     return root
 
 
+# a cell written other than <c r="..." (a carriage return in the bytes is a line feed in the
+# text, as an XML parser reports it)
+_NOT_DIRECT_BYTES = (b"<c>", b"<c\t", b"<c\n", b"<c\r", b":c ", b":c>")
+_NOT_DIRECT_TEXT = ("<c>", "<c\t", "<c\n", ":c ", ":c>")
+
+
+def _is_utf8(data: bytes) -> bool:
+    """True when :func:`_text` decodes ``data`` as UTF-8."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return True
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+        return False
+    m = re.match(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""", data)
+    return m is None or m.group(1).lower() in (b"utf-8", b"utf8")
+
+
 def _text(data: bytes) -> str:
     """A well-formed part as text: its own encoding, line ends as an XML parser reports them."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -267,12 +283,19 @@ class Sheet:
         self._twice: set[str] = set()
         # Most sheets write every cell as <c r="..." ...> (Excel, LibreOffice, openpyxl): a cell
         # is then found by a text search for its reference, and nothing else is parsed.
-        self._direct = (text.count("<c ") == text.count('<c r="') and "<c>" not in text and "<c\t" not in text
-                        and "<c\n" not in text and ":c " not in text and ":c>" not in text)
+        # Asked of the bytes when they are UTF-8 (markup bytes then mean the same characters, and
+        # searching bytes is several times quicker than searching text with any non-Latin-1
+        # character in it); of the text otherwise.
+        utf8 = _is_utf8(data)
+        if utf8:
+            self._direct = (data.count(b"<c ") == data.count(b'<c r="')
+                            and not any(p in data for p in _NOT_DIRECT_BYTES))
+        else:
+            self._direct = text.count("<c ") == text.count('<c r="') and not any(p in text for p in _NOT_DIRECT_TEXT)
         if not self._direct:
             self._index_cells()
         self.merged: list[tuple[int, int, int, int]] = []
-        for m in _MERGE.finditer(text) if "mergeCell" in text else ():
+        for m in _MERGE.finditer(text) if (b"mergeCell" in data if utf8 else "mergeCell" in text) else ():
             ref = _attrs(m.group(1)).get("ref")
             try:
                 c1, r1, c2, r2 = range_boundaries(ref or "")
@@ -425,7 +448,9 @@ class Book:
         self.package = package
         self.text_chars = 0
         try:
-            root = parse_xml(package.parts[package.workbook])
+            root = package.workbook_root
+            if root is None:
+                root = parse_xml(package.parts[package.workbook])
         except (ValueError, ParseError, KeyError, LookupError):
             raise UnreadableWorkbook(path, _DAMAGED) from None
         pr = root.find(_NS + "workbookPr")

@@ -202,6 +202,8 @@ class Package:
     parts: dict[str, bytes]
     #: what is still to be checked of a part before it is first read (see :meth:`admit`)
     admission: _Admission | None = None
+    #: the workbook part as preflight parsed it (DTD-free), so the reader need not parse it again
+    workbook_root: Element | None = None
 
     @property
     def styles(self) -> str:
@@ -301,7 +303,7 @@ def inspect(path: str | os.PathLike[str], *, defer: bool = False) -> Package:
     pending = (scanned & set(parts)) if defer else set()
     return Package(tuple(warnings), layout.workbook, tuple((t, p, chart) for t, p, chart in layout.all_sheets if p in parts),
                    layout.shared_strings if layout.shared_strings in parts else "", parts,
-                   _Admission(path, budget, pending))
+                   _Admission(path, budget, pending), layout.workbook_root)
 
 
 def declared_dimensions(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -962,6 +964,7 @@ class _Layout:
         #: every sheet whose part is there, in workbook order: (title, part, is a chart sheet)
         self.all_sheets: list[tuple[str, str, bool]] = []
         self.comments: dict[str, str] = {}  # comments part -> sheet title
+        self.workbook_root: Element | None = None  # workbook.xml, parsed (DTD-free)
 
 
 def _parse_small(path: str | os.PathLike[str], data: bytes) -> Element:
@@ -1041,7 +1044,7 @@ def _package_layout(path: str | os.PathLike[str], zf: zipfile.ZipFile, names: se
         root_rels = _read_small_xml(path, zf, "_rels/.rels", read=read)
         if any((el.get("Type") or "").startswith(_STRICT_NS) for el in root_rels.iter(f"{_RELS_NS}Relationship")):
             raise _refuse(path, _MSG_STRICT)
-    sheet_ids = _workbook_sheets(path, zf, layout.workbook, read)
+    sheet_ids, layout.workbook_root = _workbook_sheets(path, zf, layout.workbook, read)
     # Like openpyxl: the last relationship with a sheet's id wins, and any type but a
     # chartsheet is read as a worksheet.
     targets = {rid: (kind, target) for rid, kind, target in _relationships(path, zf, layout.workbook, names, read)}
@@ -1082,8 +1085,9 @@ def _local(tag: object) -> str:
 
 
 def _workbook_sheets(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str,
-                     read: dict[str, bytes] | None = None) -> list[tuple[str, str]]:
-    """Read workbook.xml: refuse Strict OOXML and too many sheets; return (title, r:id) pairs.
+                     read: dict[str, bytes] | None = None) -> tuple[list[tuple[str, str]], Element]:
+    """Read workbook.xml: refuse Strict OOXML and too many sheets; return (title, r:id) pairs
+    and the parsed part (the reader's, so it is parsed once).
 
     Every <sheet> element counts, wherever it is, so a second <sheets> list cannot hide one.
     """
@@ -1103,7 +1107,7 @@ def _workbook_sheets(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: st
                     f"the workbook has more than {MAX_SHEETS} sheets, far more than a"
                     " return needs; remove the extra sheets and save again",
                 )
-    return sheets
+    return sheets, root
 
 
 def _relationships(path: str | os.PathLike[str], zf: zipfile.ZipFile, part: str, names: set[str],
