@@ -28,7 +28,9 @@ evaluated or expanded: entity references are limited to XML's five and character
 
 from __future__ import annotations
 
+import functools
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -213,6 +215,7 @@ _ATTR = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _R_ATTR = re.compile(r"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _V = re.compile(rf"<{_P}v(?:\s[^>]*)?(?:/>|>(.*?)</{_P}v\s*>)", re.S)
 _F = re.compile(rf"<{_P}f(?=[\s/>])([^>]*?)(/)?>(?(2)|(.*?)</{_P}f\s*>)", re.S)
+_C_R = '<c r="'
 _CELL_START = re.compile(r'<c r="([^"]*)"')
 _MERGE = re.compile(rf"<{_P}mergeCell(?=[\s/>])([^>]*)>")
 _SIMPLE_INLINE = re.compile(rf"^\s*<{_P}is>\s*<{_P}t(?:\s[^>]*)?>([^<]*)</{_P}t>\s*</{_P}is>\s*$")
@@ -280,6 +283,7 @@ class Sheet:
         self._where: dict[tuple[int, int], tuple[str, str | None]] | None = None
         self._decoded: dict[tuple[int, int], Cell] = {}
         self._starts: dict[str, int] | None = None
+        self._pieces: list[str] = []
         self._twice: set[str] = set()
         # Most sheets write every cell as <c r="..." ...> (Excel, LibreOffice, openpyxl): a cell
         # is then found by a text search for its reference, and nothing else is parsed.
@@ -397,24 +401,21 @@ class Sheet:
         if self._where is not None:
             return self._where.get((row, col))
         if self._starts is None:
-            # where each <c r="..." starts: one pass of a literal-led pattern, not one search
-            # of the whole text per cell asked for
-            starts: dict[str, int] = {}
-            twice: set[str] = set()
-            for at in _CELL_START.finditer(self._text):
-                ref = at.group(1)
-                if ref in starts:
-                    twice.add(ref)
-                else:
-                    starts[ref] = at.start()
-            self._starts, self._twice = starts, twice
+            # The text cut at each <c r=": piece k holds the k-th cell whole (markup cannot hold
+            # "<" in text or values, so no cell runs past the next one's start), and the refs
+            # in the same order; both lists are made in C, not one search per cell asked for.
+            self._pieces = self._text.split(_C_R)
+            refs = _CELL_START.findall(self._text)
+            self._starts = dict(zip(refs, range(1, len(refs) + 1), strict=True))
+            if len(self._starts) != len(refs):
+                self._twice = {r for r, n in Counter(refs).items() if n > 1}
         ref = f"{column_letter(col)}{row}"
-        pos = self._starts.get(ref)
-        if pos is None:
+        k = self._starts.get(ref)
+        if k is None:
             return None
         if ref in self._twice:  # written twice: the last one counts
             return self._index().get((row, col))
-        m = _CELL.match(self._text, pos)
+        m = _CELL.match(_C_R + self._pieces[k])
         if m is None:
             raise UnreadableWorkbook(self.book.path, _DAMAGED)
         return m.group(1), m.group(3)
@@ -438,6 +439,11 @@ class Sheet:
     def positions(self) -> list[tuple[int, int]]:
         """(row, column) of every cell the sheet stores, in reading order."""
         return sorted(self._index())
+
+
+@functools.lru_cache(maxsize=16)  # a market's returns share their template's styles part
+def _styles_of(data: bytes) -> list[tuple[str, bool, bool]]:
+    return Book._read_styles(parse_xml(data))
 
 
 class Book:
@@ -497,7 +503,7 @@ class Book:
             self._styles = [("General", False, False)]
             if self.package.styles:
                 try:
-                    self._styles = self._read_styles(parse_xml(self.package.parts[self.package.styles]))
+                    self._styles = _styles_of(self.package.parts[self.package.styles])
                 except (ValueError, ParseError, LookupError):
                     raise UnreadableWorkbook(self.path, _DAMAGED) from None
         return self._styles
