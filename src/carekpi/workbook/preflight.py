@@ -975,17 +975,27 @@ def _parse_small(path: str | os.PathLike[str], data: bytes) -> Element:
     without meeting one, the document can declare no entity and the C parser expands nothing
     but XML's five and character references: defusedxml's guarantee, at C speed.
     """
-    verdict = _prolog_verdict(iter((data,)))
-    if verdict == "dtd":
+    got = _parsed(data)
+    if got == "dtd":
         raise _refuse(path, _MSG_ENTITIES)
-    if verdict != "ok":
+    if isinstance(got, str):
         raise _refuse(path, _MSG_DAMAGED)
+    return got
+
+
+@functools.lru_cache(maxsize=64)  # a market's returns share their template's package parts
+def _parsed(data: bytes) -> Element | str:
+    """:func:`_parse_small`'s tree of ``data`` (never changed by its readers), or what is wrong
+    with it: "dtd" or "damaged"."""
+    verdict = _prolog_verdict(iter((data,)))
+    if verdict != "ok":
+        return "dtd" if verdict == "dtd" else "damaged"
     try:
         parser = XMLParser()
         parser.feed(data)
         root: Element = parser.close()
     except _XML_ERRORS:
-        raise _refuse(path, _MSG_DAMAGED) from None
+        return "damaged"
     return root
 
 
