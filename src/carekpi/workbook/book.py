@@ -28,6 +28,7 @@ evaluated or expanded: entity references are limited to XML's five and character
 
 from __future__ import annotations
 
+import codecs
 import functools
 import re
 from collections import Counter
@@ -144,32 +145,28 @@ def parse_xml(data: bytes) -> Element:
 # a cell written other than <c r="..." (a carriage return in the bytes is a line feed in the
 # text, as an XML parser reports it)
 _NOT_DIRECT_BYTES = (b"<c>", b"<c\t", b"<c\n", b"<c\r", b":c ", b":c>")
-_NOT_DIRECT_TEXT = ("<c>", "<c\t", "<c\n", ":c ", ":c>")
+_NOT_DIRECT_TEXT = tuple(p.decode() for p in _NOT_DIRECT_BYTES if p != b"<c\r")
+_DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
 
 
-def _is_utf8(data: bytes) -> bool:
-    """True when :func:`_text` decodes ``data`` as UTF-8."""
+def _encoding(data: bytes) -> tuple[str, int]:
+    """The codec a part's text is in, and how many leading bytes (a UTF-8 byte-order mark) to skip."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return True
-    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
-        return False
-    m = re.match(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""", data)
-    return m is None or m.group(1).lower() in (b"utf-8", b"utf8")
+        return "utf-8", 3
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16", 0
+    if data.startswith(b"<\x00"):
+        return "utf-16-le", 0
+    if data.startswith(b"\x00<"):
+        return "utf-16-be", 0
+    m = _DECLARED_ENCODING.match(data)
+    return (m.group(1).decode("ascii") if m else "utf-8"), 0
 
 
-def _text(data: bytes) -> str:
+def _text(data: bytes, encoding: tuple[str, int] | None = None) -> str:
     """A well-formed part as text: its own encoding, line ends as an XML parser reports them."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        text = data[3:].decode("utf-8")
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16")
-    elif data.startswith(b"<\x00"):
-        text = data.decode("utf-16-le")
-    elif data.startswith(b"\x00<"):
-        text = data.decode("utf-16-be")
-    else:
-        m = re.match(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""", data)
-        text = data.decode(m.group(1).decode("ascii") if m else "utf-8")
+    codec, skip = encoding or _encoding(data)
+    text = data[skip:].decode(codec)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
@@ -276,7 +273,9 @@ class Sheet:
         self.index = index
         try:
             _no_dtd(data)
-            text = _text(data)
+            encoding = _encoding(data)
+            text = _text(data, encoding)
+            utf8 = codecs.lookup(encoding[0]).name == "utf-8"
         except (ValueError, LookupError, UnicodeError):
             raise UnreadableWorkbook(book.path, _DAMAGED) from None
         self._text = text
@@ -290,7 +289,6 @@ class Sheet:
         # Asked of the bytes when they are UTF-8 (markup bytes then mean the same characters, and
         # searching bytes is several times quicker than searching text with any non-Latin-1
         # character in it); of the text otherwise.
-        utf8 = _is_utf8(data)
         if utf8:
             self._direct = (data.count(b"<c ") == data.count(b'<c r="')
                             and not any(p in data for p in _NOT_DIRECT_BYTES))

@@ -201,7 +201,7 @@ class Package:
     #: the bytes of the parts named above (and of ``xl/styles.xml`` when present)
     parts: dict[str, bytes]
     #: what is still to be checked of a part before it is first read (see :meth:`admit`)
-    admission: _Admission | None = None
+    admission: _Admission
     #: the workbook part as preflight parsed it (DTD-free), so the reader need not parse it again
     workbook_root: Element | None = None
 
@@ -215,9 +215,8 @@ class Package:
         cells, merged and linked ranges, counted over every part read so far. The reader calls
         this before it first reads a worksheet or the shared strings."""
         data = self.parts[part]
-        if self.admission is not None:
-            self.admission.scan(part, data)
-            check_document(self.admission.path, data)
+        self.admission.scan(part, data)
+        check_document(self.admission.path, data)
         return data
 
 
