@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from carekpi.framework.cache import ENV_CACHE_DIR
 from carekpi.framework.discovery import find_framework
 from carekpi.framework.model import Framework
 from carekpi.workbook.fill import fill_workbook
@@ -16,6 +18,21 @@ from carekpi.workbook.template import template_bytes
 
 #: tests pretend today is this day, so "in the future" and "not ended yet" are stable
 TODAY = date(2026, 11, 22)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _framework_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The framework cache of every test run (and of the commands tests start) is a folder of
+    its own, never the user's."""
+    before = os.environ.get(ENV_CACHE_DIR)
+    folder = tmp_path_factory.mktemp("framework-cache")
+    folder.chmod(0o700)
+    os.environ[ENV_CACHE_DIR] = str(folder)
+    yield
+    if before is None:
+        os.environ.pop(ENV_CACHE_DIR, None)
+    else:
+        os.environ[ENV_CACHE_DIR] = before
 
 _TEMPLATES: dict[tuple[str, str | None], bytes] = {}
 

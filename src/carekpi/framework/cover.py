@@ -82,7 +82,12 @@ def service_item_id(service_id: str) -> str:
 
 
 def cover_items(fw: Framework, rtype: ReturnType) -> list[ItemField]:
-    """The cover's items, in the order the Cover sheet shows them."""
+    """The cover's items, in the order the Cover sheet shows them (built once per framework
+    and return type)."""
+    return list(fw.memo(("cover_items", rtype.id), lambda: _cover_items(fw, rtype)))
+
+
+def _cover_items(fw: Framework, rtype: ReturnType) -> tuple[ItemField, ...]:
     before, after = _fixed_items(fw.cqc_registered, rtype.cadence)
     services = [
         ItemField(
@@ -91,7 +96,7 @@ def cover_items(fw: Framework, rtype: ReturnType) -> list[ItemField]:
         )
         for s in fw.service_types
     ]
-    return [*before, *services, *after]
+    return (*before, *services, *after)
 
 
 def fixed_cover_items(fw: Framework, rtype: ReturnType) -> list[ItemField]:
@@ -121,7 +126,9 @@ def _fixed_items(cqc_registered: bool, cadence: Cadence) -> tuple[list[ItemField
 
 
 #: the ids of the cover's own items (besides ``delivers_<service type>``): reserved for the cover
-COVER_NAMES = frozenset(i.id for part in _fixed_items(True, Cadence.monthly) for i in part)
+#: (written out rather than worked out at import: a test checks they are the items' ids)
+COVER_NAMES = frozenset({"provider_name", "cqc_location_id", PERIOD_ITEM, "contact_name", "contact_email",
+                         "contact_phone"})
 
 
 def period_number_format(rtype: ReturnType) -> str:

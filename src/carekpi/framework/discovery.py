@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from carekpi.base.errors import FrameworkError, UsageError
-from carekpi.framework.loader import load_framework
+from carekpi.framework.cache import load_through_cache
 from carekpi.framework.model import Framework
 from carekpi.framework.versions import declared_id, folder_files, in_force, oldest_first
 
@@ -100,11 +100,19 @@ def searched_text(extra: list[Path] | None = None) -> str:
 
 @lru_cache(maxsize=64)
 def _load_cached(path: str, mtime_ns: int) -> Framework:
+    return load_through_cache(path, _load_file)
+
+
+def _load_file(path: str) -> Framework:
+    # the loader (and PyYAML) is imported only when a file is parsed, not when the cache has it
+    from carekpi.framework.loader import load_framework
+
     return load_framework(path)
 
 
 def load_cached(path: Path) -> Framework:
-    """A framework file, loaded once per process while it is unchanged."""
+    """A framework file, loaded once per process while it is unchanged (and read back from
+    the framework cache between runs: :mod:`carekpi.framework.cache`)."""
     return _load_cached(str(path), path.stat().st_mtime_ns)
 
 

@@ -308,6 +308,12 @@ class RecordTable(Strict):
 
     _check_id = field_validator("id")(classmethod(lambda cls, v: _check_name(v)))
 
+    @cached_property
+    def column_items(self) -> tuple[ItemField, ...]:
+        """Each column as an item (what a row's cells are read and typed as), built once."""
+        return tuple(ItemField(id=c.id, label=c.label, type=c.type, choices=c.choices, required=c.required)
+                     for c in self.columns)
+
 
 class Section(Strict):
     """A group of items as the source schedule groups them; sections sharing ``sheet`` stack."""
@@ -539,6 +545,18 @@ class Framework(Strict):
     # set by the loader
     _path: str | None = PrivateAttr(None)
     _compiled: Any = PrivateAttr(None)
+    # what carekpi works out from the framework once (the cover's items of each return type...):
+    # see :meth:`memo`
+    _memo: dict[Any, Any] = PrivateAttr(default_factory=dict)
+
+    def memo(self, key: Any, make: Any) -> Any:
+        """``make()`` worked out once per framework (the model is frozen, so it cannot change);
+        kept with the framework when it is pickled (to worker processes, to the cache)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            got = self._memo[key] = make()
+            return got
 
     @property
     def path(self) -> str | None:

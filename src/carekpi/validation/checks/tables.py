@@ -26,7 +26,7 @@ from typing import Any
 from carekpi.base.enums import Severity
 from carekpi.base.rounding import round_half_away
 from carekpi.framework.expr import to_number
-from carekpi.framework.model import CaseLogComputes, Column, ItemField, RecordTable
+from carekpi.framework.model import CaseLogComputes, Column, RecordTable
 from carekpi.framework.periods import add_working_days, period_for, working_days_between
 from carekpi.validation.checks.base import Check
 from carekpi.validation.checks.items import none_hint
@@ -50,8 +50,7 @@ class TablesCheck(Check):
             parsed: list[dict[str, Any]] = []
             for rownum, cells in rows:
                 rec: dict[str, Any] = {"_row": rownum, "_cells": cells}
-                for col, raw in zip(table.columns, cells, strict=False):
-                    item = ItemField(id=col.id, label=col.label, type=col.type, choices=col.choices, required=col.required)
+                for col, item, raw in zip(table.columns, table.column_items, cells, strict=False):
                     c = coerce(item, raw.value, number_format=raw.number_format, data_type=raw.data_type)
                     for note in c.notes:
                         # a row's unreadable value is a row problem; a corrected one keeps its warning
