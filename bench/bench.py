@@ -9,7 +9,9 @@ providers and periods, figures varied around the bundled samples', about 5% with
 then prints, as medians over ``--runs`` runs:
 
 * ``carekpi --version``, whole process, beside ``python -c pass``;
-* ``carekpi validate R.xlsx``, whole process, beside ``frictionless validate R.xlsx``;
+* ``carekpi validate R.xlsx``, whole process, beside ``frictionless validate R.xlsx`` (run in
+  turn, the ratio taken pair by pair), with the framework cache warm (every run after the first)
+  and off (the first run after installing carekpi or changing the framework);
 * validate + score in one process, per return, beside a python-calamine read and an openpyxl
   read-only load of the same files;
 * ``carekpi score DIR`` over the returns: wall time and peak memory (largest process);
@@ -132,20 +134,37 @@ def returns(workdir: Path, fw_id: str, rid: str | None, n: int, step: int) -> Pa
 # --- timing ---------------------------------------------------------------------------------------
 
 
-def run(cmd: list[str]) -> tuple[float, int]:
+#: environment of every timed carekpi run: its own framework cache (see carekpi.framework.cache)
+ENV: dict[str, str] = {"CI": "1"}
+
+
+def run(cmd: list[str], extra: dict[str, str] | None = None) -> tuple[float, int]:
     """Wall seconds and peak RSS (KB, largest process of the command) of one run."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         env={**os.environ, "CI": "1"})
+                         env={**os.environ, **ENV, **(extra or {})})
     _, status, usage = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
     return time.perf_counter() - t0, usage.ru_maxrss
 
 
-def median_run(cmd: list[str], runs: int) -> tuple[float, int]:
-    run(cmd)  # warm the file cache
-    got = [run(cmd) for _ in range(runs)]
+def median_run(cmd: list[str], runs: int, extra: dict[str, str] | None = None) -> tuple[float, int]:
+    run(cmd, extra)  # warm the file cache
+    got = [run(cmd, extra) for _ in range(runs)]
     return statistics.median(t for t, _ in got), max(m for _, m in got)
+
+
+def paired(cmd: list[str], base: list[str], runs: int,
+           extra: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """Medians of ``cmd`` and ``base`` run in turn (A B A B ...), and the median of the ratios
+    taken pair by pair: the machine's speed drifts, and pairing keeps the ratio honest."""
+    run(cmd, extra), run(base)  # warm the file cache
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(runs):
+        a.append(run(cmd, extra)[0])
+        b.append(run(base)[0])
+    return statistics.median(a), statistics.median(b), statistics.median(x / y for x, y in zip(a, b, strict=True))
 
 
 def in_process(files: list[Path], fw_id: str, runs: int) -> float:
@@ -233,6 +252,7 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "carekpi-bench")
     a = ap.parse_args()
     byte_compile()
+    ENV["CAREKPI_CACHE_DIR"] = str(a.workdir / "framework-cache")
     carekpi = str(BIN / "carekpi")
     market = returns(a.workdir, a.framework, None, a.returns, 1)
     files = sorted(market.glob("*.xlsx"))
@@ -244,18 +264,19 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start; medians of {a.runs} runs\n")
 
-    v, _ = median_run([carekpi, "--version"], a.runs)
-    base, _ = median_run([sys.executable, "-c", "pass"], a.runs)
-    rows.append(("carekpi --version, whole process", ms(v), f"python -c pass {ms(base)}", f"{v / base:.1f}x"))
+    v, base, r = paired([carekpi, "--version"], [sys.executable, "-c", "pass"], a.runs)
+    rows.append(("carekpi --version, whole process", ms(v), f"python -c pass {ms(base)}", f"{r:.1f}x"))
 
-    val, _ = median_run([carekpi, "validate", "--today", TODAY, str(one)], a.runs)
+    validate = [carekpi, "validate", "--today", TODAY, str(one)]
     fl = BIN / "frictionless"
-    if fl.exists():
-        f_t, _ = median_run([str(fl), "validate", str(one)], a.runs)
-        rows.append(("carekpi validate R.xlsx, whole process", ms(val), f"frictionless validate {ms(f_t)}",
-                     f"{val / f_t:.2f}x"))
-    else:
-        rows.append(("carekpi validate R.xlsx, whole process", ms(val), "frictionless not installed", "-"))
+    for label, extra in (("carekpi validate R.xlsx, whole process", None),
+                         ("the same, first run (framework not cached)", {"CAREKPI_NO_CACHE": "1"})):
+        if fl.exists():
+            val, f_t, r = paired(validate, [str(fl), "validate", str(one)], a.runs, extra)
+            rows.append((label, ms(val), f"frictionless validate {ms(f_t)}", f"{r:.2f}x"))
+        else:
+            val, _ = median_run(validate, a.runs, extra)
+            rows.append((label, ms(val), "frictionless not installed", "-"))
 
     per = in_process(sample, a.framework, a.runs)
     base_txt, ratio = [], "-"
