@@ -137,3 +137,43 @@ def test_values_as_people_type_them_read_the_same(typed: Any, clean: bytes, tmp_
         path.write_bytes(wv.set_cells(clean, cells, formats))
         fast, slow = both(path, monkeypatch)
         assert fast == slow
+
+
+def _extents(path: Path) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
+    """Each worksheet's (last row, last column) as the reader gives it, beside the same worked
+    out from every cell it stores (the full index)."""
+    from carekpi.workbook.reader import open_workbook
+
+    book = open_workbook(path).book
+    out = []
+    for title in book.worksheet_names:
+        sheet = book.sheet(title)
+        if sheet is None:
+            continue
+        given = (sheet.max_row, sheet.max_column)
+        where = sheet._index()
+        rows = [r for r, _ in where] + [r2 for _, _, _, r2 in sheet.merged]
+        cols = [c for _, c in where] + [c2 for _, _, c2, _ in sheet.merged]
+        out.append((title, given, (max(rows, default=0), max(cols, default=0))))
+    return out
+
+
+def test_a_sheets_extent_read_from_its_references_is_its_extent(clean: bytes, tmp_path: Path) -> None:
+    """A sheet written the usual way has its last row and column read from its cells'
+    references alone, without parsing them: on every sample and every variant the reader reads,
+    that is the extent of the cells it stores."""
+    checked = 0
+    files = [(p.name, p) for p in _samples()]
+    for name, suffix, data in wv.hostile_variants(clean, fuzz=60):
+        path = tmp_path / f"{name}{suffix}"
+        path.write_bytes(data)
+        files.append((name, path))
+    for name, path in files:
+        try:
+            extents = _extents(path)
+        except UnreadableWorkbook:
+            continue
+        for title, given, full in extents:
+            assert given == full, (name, title)
+            checked += 1
+    assert checked > 500

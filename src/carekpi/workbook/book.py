@@ -214,6 +214,7 @@ _V = re.compile(rf"<{_P}v(?:\s[^>]*)?(?:/>|>(.*?)</{_P}v\s*>)", re.S)
 _F = re.compile(rf"<{_P}f(?=[\s/>])([^>]*?)(/)?>(?(2)|(.*?)</{_P}f\s*>)", re.S)
 _C_R = '<c r="'
 _CELL_START = re.compile(r'<c r="([^"]*)"')
+_PLAIN_REF = re.compile(r'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"')
 _MERGE = re.compile(rf"<{_P}mergeCell(?=[\s/>])([^>]*)>")
 _SIMPLE_INLINE = re.compile(rf"^\s*<{_P}is>\s*<{_P}t(?:\s[^>]*)?>([^<]*)</{_P}t>\s*</{_P}is>\s*$")
 
@@ -320,11 +321,28 @@ class Sheet:
 
     def _extent(self) -> tuple[int, int]:
         if self._max is None:
-            where = self._index()
-            rows = [r for r, _ in where] + [r2 for _, _, _, r2 in self.merged]
-            cols = [c for _, c in where] + [c2 for _, _, c2, _ in self.merged]
-            self._max = (max(rows, default=0), max(cols, default=0))
+            cells = self._direct_extent() if self._where is None and self._direct else None
+            if cells is None:
+                where = self._index()
+                cells = (max((r for r, _ in where), default=0), max((c for _, c in where), default=0))
+            self._max = (max([cells[0], *(r2 for _, _, _, r2 in self.merged)]),
+                         max([cells[1], *(c2 for _, _, c2, _ in self.merged)]))
         return self._max
+
+    def _direct_extent(self) -> tuple[int, int] | None:
+        """The last row and column holding a cell, read from the cells' references alone (no
+        cell is parsed); None unless every reference is a plain one within the sheet's limits
+        (then the full index decides, and refuses what it must)."""
+        refs = _PLAIN_REF.findall(self._text)
+        if len(refs) != self._text.count(_C_R):
+            return None
+        if not refs:
+            return (0, 0)
+        row = max(int(r) for _, r in refs)
+        col = column_index(max((c for c, _ in refs), key=lambda c: (len(c), c)))
+        if row > MAX_ROW or col > MAX_COLUMN:
+            return None
+        return row, col
 
     def _index(self) -> dict[tuple[int, int], tuple[str, str | None]]:
         if self._where is None:

@@ -17,6 +17,7 @@ read it ends as UnreadableWorkbook, one sentence.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,21 +156,30 @@ def _named_targets(content: WorkbookContent, name: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)  # a market's returns share their template's names
+def _first_cells(value: str) -> tuple[tuple[str, int, int], ...]:
+    """(sheet title, row, column) of the first cell of each range a defined name's text names,
+    leaving out ranges that are not cells."""
+    out = []
+    for title, ref in destinations(value):
+        first = cell_ref(ref.split(":")[0])
+        if first is not None:
+            col, row = split_coordinate(first)
+            out.append((title, row, column_index(col)))
+    return tuple(out)
+
+
 def find_named_cell(content: WorkbookContent, name: str) -> RawCell | None:
     """The first cell of a workbook- or sheet-scoped defined name, if it points at a real cell."""
     book = content.book
     for value in _named_targets(content, name):
-        for title, ref in destinations(value):
+        for title, row, col in _first_cells(value):
             if title not in book.sheetnames:
-                continue
-            first = cell_ref(ref.split(":")[0])
-            if first is None:
                 continue
             sheet = book.sheet(title)
             if sheet is None:
                 continue
-            col, row = split_coordinate(first)
-            return _raw(content, sheet, row, column_index(col), "name")
+            return _raw(content, sheet, row, col, "name")
     return None
 
 
@@ -225,6 +235,10 @@ class LabelIndex:
         return None
 
 
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def read_table(content: WorkbookContent, name: str, columns: int) -> list[tuple[int, list[RawCell]]]:
     """Non-empty rows of a named table range, as (row number, cells)."""
     book = content.book
@@ -248,10 +262,10 @@ def read_table(content: WorkbookContent, name: str, columns: int) -> list[tuple[
         if col1 + columns - 1 > MAX_COLUMN:
             continue
         last = min(r2, r1 + MAX_TABLE_ROWS - 1, sheet.max_row or r1)
+        cols = range(col1, col1 + columns)
         for r in range(r1, last + 1):
-            cells = [_raw(content, sheet, r, col1 + i, "name") for i in range(columns)]
-            if all(c.value is None or (isinstance(c.value, str) and not c.value.strip()) for c in cells):
+            if all(_blank(sheet.cell(r, c).value) for c in cols):
                 continue
-            rows.append((r, cells))
+            rows.append((r, [_raw(content, sheet, r, c, "name") for c in cols]))
         break
     return rows
