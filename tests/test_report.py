@@ -119,6 +119,24 @@ def test_score_xlsx_has_numbers_widths_summary_and_problems(tmp_path: Path) -> N
     assert ws["K2"].value == pytest.approx(0.962) and ws["K2"].number_format == "0.0%"
 
 
+def test_a_wide_scores_sheet_prints_across_pages_a_person_can_read(tmp_path: Path) -> None:
+    """The market's tidy rows (25 columns) are not squeezed onto one page: they print two pages
+    across, across then down, the provider's name repeated on each; the Problems and Summary
+    sheets still print one page wide."""
+    for extra in ([], ["--by-return"]):
+        out = tmp_path / f"scores{len(extra)}.xlsx"
+        r = runner.invoke(app, ["score", "--framework", "surrey", "--format", "xlsx", "-o", str(out), "--today",
+                                TODAY, *extra])
+        assert r.exit_code == 0, r.output
+        wb = openpyxl.load_workbook(out)
+        scores = wb["Scores"]
+        assert scores.page_setup.fitToWidth == 2 and scores.page_setup.pageOrder == "overThenDown"
+        assert scores.print_title_cols == "$B:$B" and scores.print_title_rows == "$1:$1"
+        assert [c.value for c in scores[1]][1] in ("provider", "provider_name")
+        for name in ("Summary", "Problems"):
+            assert wb[name].page_setup.fitToWidth == 1 and wb[name].print_title_cols is None
+
+
 def test_text_from_returns_cannot_become_a_formula_in_the_report(tmp_path: Path) -> None:
     from carekpi.framework.discovery import find_framework
     from carekpi.workbook.fill import fill_workbook

@@ -178,23 +178,49 @@ def band_colours(ws: Worksheet, cells: str, *, words: bool = False) -> None:
             font=Font(color=font, bold=True)))
 
 
-def print_setup(wb: Any, footer: str, header_rows: dict[str, int] | None = None) -> None:
-    """Every sheet prints landscape, one page wide, with ``footer`` and the page number, and the
-    header row of its table repeated on every page (``header_rows``: sheet title -> row)."""
+#: about how many characters of column width a landscape A4 page shows at a readable size
+#: (Excel's default 11 pt font printed at about 70%: a Problems sheet of 200 characters fits)
+PAGE_WIDTH_CHARS = 210
+
+
+def print_setup(wb: Any, footer: str, header_rows: dict[str, int] | None = None,
+                title_cols: dict[str, str] | None = None) -> None:
+    """Every sheet prints landscape on A4 with ``footer`` and the page number, and the header row
+    of its table repeated on every page (``header_rows``: sheet title -> row).
+
+    A sheet prints one page wide when its columns fit on a page at a readable size; a wider table
+    (a market's tidy rows) is spread over as many pages across as it needs, printed across then
+    down (so the pages of one set of rows follow each other), with the column that says whose row
+    it is repeated on each (``title_cols``: sheet title -> column letter)."""
     from openpyxl.worksheet.properties import PageSetupProperties
 
     for ws in wb.worksheets:
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
         ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        ws.page_setup.fitToWidth = 1
+        across = -(-table_width(ws) // PAGE_WIDTH_CHARS)
+        ws.page_setup.fitToWidth = max(1, across)
         ws.page_setup.fitToHeight = 0
+        if across > 1:
+            ws.page_setup.pageOrder = "overThenDown"
+            col = (title_cols or {}).get(ws.title)
+            if col:
+                ws.print_title_cols = f"{col}:{col}"
         ws.oddFooter.left.text = footer.replace("&", "&&")
         ws.oddFooter.right.text = "Page &P of &N"
         ws.print_options.gridLines = False
         row = (header_rows or {}).get(ws.title)
         if row:
             ws.print_title_rows = f"{row}:{row}"
+
+
+def table_width(ws: Worksheet) -> int:
+    """The width of the sheet's used columns, in characters (Excel's default for a column not set)."""
+    total = 0.0
+    for c in range(1, ws.max_column + 1):
+        dim = ws.column_dimensions.get(get_column_letter(c))
+        total += dim.width if dim is not None and dim.width else 8.43
+    return int(total)
 
 
 def title(ws: Worksheet, text: str, subtitle: str | None = None) -> int:

@@ -22,11 +22,11 @@ if TYPE_CHECKING:
     from carekpi.scoring.results import ScoreReport
 
 
-def _save(wb: Workbook, footer: str = "carekpi scores") -> bytes:
+def _save(wb: Workbook, footer: str = "carekpi scores", title_cols: dict[str, str] | None = None) -> bytes:
     from carekpi.render import sheets as sh
 
     sh.print_setup(wb, footer, {ws.title: int("".join(ch for ch in ws.freeze_panes if ch.isdigit())) - 1
-                                for ws in wb.worksheets if ws.freeze_panes})
+                                for ws in wb.worksheets if ws.freeze_panes}, title_cols)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -68,7 +68,7 @@ def score(report: ScoreReport, options: RenderOptions) -> bytes:
     _problems(wb.create_sheet("Problems"), [(r.file, r.provider, r.period, "error" if r.unreadable else None,
                                              None, None, r.unreadable or f"{r.errors} error(s) in the return")
                                             for r in report.returns if r.unreadable or r.errors])
-    return _save(wb)
+    return _save(wb, title_cols={"Scores": _letter(SCORE_COLUMNS.index("provider"))})
 
 
 def _score_summary(ws: Any, report: ScoreReport) -> None:
@@ -126,7 +126,14 @@ def market(report: MarketReport, options: RenderOptions) -> bytes:
     sh.band_colours(ws, f"{band}2:{band}{max(last, 2)}")
     market_summary(wb.create_sheet("Summary"), report)
     _problems(wb.create_sheet("Problems"), market_problems(report))
-    return _save(wb)
+    return _save(wb, title_cols={"Scores": _letter(MARKET_COLUMNS.index("provider_name"))})
+
+
+def _letter(index: int) -> str:
+    """The column letter of a 0-based column index."""
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
 
 
 def market_summary(ws: Any, report: MarketReport) -> None:
