@@ -127,3 +127,23 @@ def test_a_query_found_after_validation_is_explained_by_item_and_code(explained:
     assert not other.explained and not report.passed(strict=True)
     text = render("text", "validation", [report])
     assert isinstance(text, str) and "explained by the provider: A hard month: flu among staff." in text
+
+
+@pytest.mark.parametrize("fid", ["surrey", "bcp", "dorset", "cheshire-east-awc", "cheshire-east-dpss"])
+def test_the_explanations_sheet_gives_an_example_from_its_own_return(fid: str) -> None:
+    """The instructions name an item of this return (one a warning checks) beside V201, never
+    an item of another framework."""
+    import io
+    import re
+
+    import openpyxl
+
+    from carekpi.framework.discovery import find_framework
+    from conftest import template_for
+
+    fw = find_framework(fid)
+    for rt in fw.returns:
+        intro = openpyxl.load_workbook(io.BytesIO(template_for(fw, rt.id)))["Explanations"]["A2"].value
+        m = re.search(r"e\.g\. (\w+) and V201\)", intro)
+        assert m is not None, intro
+        assert m.group(1) in {i.id for i in rt.items()}, (fid, rt.id, m.group(1))

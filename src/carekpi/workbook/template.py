@@ -41,6 +41,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from carekpi.base.atomic import atomic_write_bytes
+from carekpi.base.enums import Severity
 from carekpi.base.version import __version__
 from carekpi.framework.compiled import compiled
 from carekpi.framework.cover import (
@@ -140,10 +141,21 @@ CHECKS_INTRO = (
 )
 EXPLANATIONS_INTRO = (
     "Where carekpi gives a warning about a figure that is right, say why here: the item and the finding's code (both "
-    "shown on the Checks sheet and in every carekpi report, e.g. reviews_held and V201) and your explanation. An "
+    "shown on the Checks sheet and in every carekpi report, e.g. {example}) and your explanation. An "
     "explained warning stays in every report, marked as explained, and does not hold up the return. An error cannot "
     "be explained: correct it."
 )
+
+
+def explanation_example(fw: Framework, rtype: ReturnType) -> str:
+    """An item and finding code a provider of this return type could explain, for the
+    Explanations sheet's instructions: a figure one of the framework's warnings checks, else the
+    return's first figure (every figure a check queries is explained the same way)."""
+    for rule in compiled(fw, rtype.id).rules:
+        if not rule.generated and rule.severity == Severity.warning and rule.fields:
+            return f"{rule.fields[0]} and V201"
+    items = [i.id for i in rtype.items() if i.source == Source.provider]
+    return f"{items[0]} and V201" if items else "an item and V201"
 
 
 def _data_validation(v: Validation) -> DataValidation:
@@ -247,8 +259,9 @@ class _Writer:
             fill_colour, font_colour = SEVERITY_COLOURS[colour] if colour else BAND_COLOURS["Green"]
             ws.conditional_formatting.add(open_cell, CellIsRule(operator=op, formula=["0"], fill=fill(fill_colour),
                                                                 font=Font(color=font_colour, bold=True)))
-        put(ws, row, COL_DEF, "Errors to correct and warnings to check or explain: see the Checks sheet. "
-                              "0 means none so far.")
+        put(ws, row, COL_DEF, "Errors to correct and warnings to check or explain: see the Checks sheet. Until "
+                              "the return is filled in, every answer still to give counts, so the number falls as "
+                              "you fill it in; 0 means nothing left to do.")
         put(ws, row + 1, COL_LABEL, "Answers only carekpi validate can read", font=BOLD)
         doubt_cell = f"{get_column_letter(COL_VALUE)}{row + 1}"
         put_formula(ws, row + 1, COL_VALUE, lay.cell_formulas[f"{COVER_SHEET}!{doubt_cell}"], font=BOLD,
@@ -475,7 +488,7 @@ class _Writer:
     def write_explanations(self, ws: Worksheet) -> None:
         set_widths(ws, EXPLANATIONS_WIDTHS)
         merged_text(ws, 1, 1, 3, "Explanations of warnings", font=TITLE)
-        merged_text(ws, 2, 1, 3, EXPLANATIONS_INTRO)
+        merged_text(ws, 2, 1, 3, EXPLANATIONS_INTRO.format(example=explanation_example(self.fw, self.rtype)))
         header_row(ws, EXPLANATIONS_HEADER_ROW, ((1, "Item"), (2, "Finding code"), (3, "Explanation")))
         items = self.layout.explanation_items
         assert items is not None
