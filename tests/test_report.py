@@ -88,6 +88,32 @@ def test_trends_and_submissions(report_file: Path) -> None:
     assert states[("Brightwater Home Care Ltd", "2026-01")] == ("received", "on time")
 
 
+def test_a_kpis_trend_table_and_chart_are_never_split_across_pages(report_file: Path) -> None:
+    """The Trends sheet prints at a fixed scale (a sheet fitted to a page ignores its page breaks
+    in Excel), with a page break before a KPI's block that would not fit the page; the
+    providers' names wrap in the header instead of being cut; percentages chart from 0 to 100%."""
+    from carekpi.render.report import PAGE_CHARS_AT_100, PAGE_ROWS_AT_100
+
+    trends = openpyxl.load_workbook(report_file)["Trends"]
+    assert not trends.sheet_properties.pageSetUpPr.fitToPage
+    scale = trends.page_setup.scale
+    assert 40 <= scale < 100  # three providers and a chart: a little smaller than 100%
+    page_rows = PAGE_ROWS_AT_100 * 100 // scale
+    breaks = [b.id for b in trends.row_breaks.brk]
+    starts = [c.row for c in trends["A"] if isinstance(c.value, str) and c.value.startswith("KPI ")]
+    assert len(starts) == 4 and breaks  # four KPI blocks, more than one page
+    pages = [0, *breaks, 10_000]
+    for first, end in zip(starts, [*starts[1:], trends.max_row + 16], strict=True):
+        page = next(i for i in range(len(pages) - 1) if pages[i] < first <= pages[i + 1])
+        assert end - 1 <= pages[page + 1], (first, breaks)  # the block ends on the page it starts on
+        assert end - 1 - max(pages[page], 0) <= page_rows + 2
+    assert trends.row_dimensions[5].height and trends.row_dimensions[5].height > 15  # names wrap, shown whole
+    assert PAGE_CHARS_AT_100 * 100 // scale >= 14 + 16 * 3 + 9  # the table fits across at that scale
+    charts = _charts(report_file)
+    trend_charts = [xml for xml in charts.values() if "'Trends'!" in xml]
+    assert len(trend_charts) == 4 and all(re.search(r"<(?:c:)?max val=\"1\"", xml) for xml in trend_charts)
+
+
 def test_problems_and_notes(report_file: Path) -> None:
     wb = openpyxl.load_workbook(report_file)
     problems = [[c.value for c in row] for row in wb["Problems"].iter_rows(min_row=2)]

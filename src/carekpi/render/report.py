@@ -80,6 +80,9 @@ def officer_workbook(report: MarketReport, options: RenderOptions) -> bytes:
     sh.print_setup(wb, f"{report.framework.name}, {report.period.label}",
                    {ws.title: (ws.freeze_panes and int(re.sub(r"\D", "", ws.freeze_panes)) - 1) or 0
                     for ws in wb.worksheets if ws.freeze_panes})
+    trends = wb["Trends"]  # printed at its own scale, so that its page breaks hold (see _trends)
+    assert trends.sheet_properties.pageSetUpPr is not None
+    trends.sheet_properties.pageSetUpPr.fitToPage = False
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -213,6 +216,7 @@ def _kpi_sheet(ws: Any, report: MarketReport, kpi: Kpi) -> None:
 
 def _trends(ws: Any, report: MarketReport) -> None:
     from openpyxl.chart import LineChart, Reference
+    from openpyxl.worksheet.pagebreak import Break
 
     from carekpi.render import sheets as sh
 
@@ -222,8 +226,18 @@ def _trends(ws: Any, report: MarketReport) -> None:
     periods = sorted({s.period for s in subs})
     providers = sorted({s.provider.name for s in subs if s.provider is not None}, key=str.casefold)
     scores = {s.file: s for s in report.scores.returns}
-    row = top
+    # A KPI's table and chart are never split across pages: printed at a fixed scale that fits
+    # the table and chart across (a sheet fitted to a page ignores its page breaks in Excel),
+    # with a break before a block that would not fit on the page's remaining rows.
+    across = 14 + 16 * len(providers) + 9 + TREND_CHART_CHARS  # Period, the providers, a gap, the chart
+    ws.page_setup.scale = max(40, min(100, 100 * PAGE_CHARS_AT_100 // across))
+    page_rows = PAGE_ROWS_AT_100 * 100 // ws.page_setup.scale
+    row = page_start = top
     for kpi in report.framework.kpis_for(report.return_type.id):
+        height = max(len(periods) + 2, 16) + 2
+        if row > page_start and row - page_start + height > page_rows:
+            ws.row_breaks.append(Break(id=row - 1))
+            page_start = row
         unit = kpi.effective_unit()
         fmt = sh.number_format(unit, report.framework.kpi_precision(kpi))
         sh.put(ws, row, 1, f"{kpi.ref + ' ' if kpi.ref else ''}{kpi.label}").font = sh.BOLD
@@ -232,7 +246,7 @@ def _trends(ws: Any, report: MarketReport) -> None:
             res = next((k for k in scores[s.file].kpis if k.kpi == kpi.id), None) if s.file in scores else None
             if res is not None and isinstance(res.value, Decimal) and s.provider is not None:
                 values[(s.period.key, s.provider.name)] = sh.excel_value(res.value, unit)
-        columns = [sh.Column("Period")] + [sh.Column(name, fmt, max_width=24) for name in providers]
+        columns = [sh.Column("Period")] + [sh.Column(name, fmt, max_width=16) for name in providers]
         rows = [[p.key, *(values.get((p.key, name)) for name in providers)] for p in periods]
         last = sh.write_table(ws, columns, rows, top=row + 1, freeze=False, filters=False)
         if rows and providers and values:
@@ -242,10 +256,19 @@ def _trends(ws: Any, report: MarketReport) -> None:
             chart.add_data(Reference(ws, min_col=2, max_col=1 + len(providers), min_row=row + 1, max_row=last),
                            titles_from_data=True)
             chart.set_categories(Reference(ws, min_col=1, min_row=row + 2, max_row=last))
+            if unit == "percent":
+                chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 1  # 0% to 100%, not 120%
             chart.height, chart.width = 7, 16
             ws.add_chart(chart, f"{_col(len(providers) + 3)}{row}")
         row = max(last, row + 15) + 2
     ws.column_dimensions["A"].width = 14
+
+
+#: Trends printing: the characters of column width and the 15-point rows a landscape A4 page
+#: holds at 100%, and the width of a chart (16 cm) in characters
+PAGE_CHARS_AT_100 = 98
+PAGE_ROWS_AT_100 = 27
+TREND_CHART_CHARS = 66
 
 
 def _col(n: int) -> str:

@@ -127,6 +127,9 @@ def write_table(ws: Worksheet, columns: Sequence[Column], rows: Iterable[Sequenc
         before = ws.column_dimensions[letter].width if letter in ws.column_dimensions else 0
         final.append(max(min(max(w, 8), c.max_width), before or 0))  # a column is never narrowed
         ws.column_dimensions[letter].width = final[-1]
+    heading = max(text_lines(c.title, w) for c, w in zip(columns, final, strict=True))
+    if heading > 1:  # a header wider than its column wraps: show it whole
+        ws.row_dimensions[top].height = row_height(heading)
     wrapped = [j for j, c in enumerate(columns) if c.wrap]
     if wrapped:  # spreadsheet programs do not grow a row for wrapped text by themselves: size it
         for n in range(top + 1, r + 1):
