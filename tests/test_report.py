@@ -116,7 +116,9 @@ def test_a_kpis_trend_table_and_chart_are_never_split_across_pages(report_file: 
 
 def test_problems_and_notes(report_file: Path) -> None:
     wb = openpyxl.load_workbook(report_file)
-    problems = [[c.value for c in row] for row in wb["Problems"].iter_rows(min_row=2)]
+    sheet = wb["Problems"]
+    assert sheet["A1"].value == "Problems" and sheet["A4"].value == "File" and sheet.freeze_panes == "A5"
+    problems = [[c.value for c in row] for row in sheet.iter_rows(min_row=5)]
     assert any(p[4] == "M108" and "Oakridge Community Care" in p[6] for p in problems)
     notes = [[c.value for c in row] for row in wb["Notes"].iter_rows(min_row=5)]
     assert any(n[0] == "kpi successful_calls" for n in notes)

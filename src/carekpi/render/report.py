@@ -73,7 +73,9 @@ def officer_workbook(report: MarketReport, options: RenderOptions) -> bytes:
     _submissions(wb.create_sheet("Submissions"), report)
     from carekpi.render.xlsx import _problems, market_problems
 
-    _problems(wb.create_sheet("Problems"), market_problems(report))
+    _problems(wb.create_sheet("Problems"), market_problems(report), heading=(
+        "Problems", "Every return's errors and warnings (with the sheet and cell), the market's own findings (M, Q "
+                    "and J codes) and every file carekpi could not read."))
     _notes(wb.create_sheet("Notes"), report)
     from carekpi.render import sheets as sh
 

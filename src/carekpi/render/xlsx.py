@@ -81,7 +81,9 @@ def _score_summary(ws: Any, report: ScoreReport) -> None:
     sh.write_table(ws, [sh.Column("What", max_width=40), sh.Column("Number", "0")], rows, top=top, filters=False)
 
 
-def _problems(ws: Any, rows: list[tuple[Any, ...]]) -> None:
+def _problems(ws: Any, rows: list[tuple[Any, ...]], *, heading: tuple[str, str] | None = None) -> None:
+    """The Problems table; with ``heading`` (title, subtitle) under a title, as the report's
+    sheets are (the score workbook's tables start at A1, for tools that import them)."""
     from carekpi.render import sheets as sh
 
     columns = [sh.Column("File", max_width=45, wrap=True), sh.Column("Provider", max_width=30), sh.Column("Period"),
@@ -89,7 +91,8 @@ def _problems(ws: Any, rows: list[tuple[Any, ...]]) -> None:
                sh.Column("Message", max_width=90, wrap=True)]
     if not rows:
         rows = [("", "", "", "", "", "", "No problems: every return read and valid.")]
-    sh.write_table(ws, columns, [list(r) for r in rows])
+    top = sh.title(ws, *heading) if heading else 1
+    sh.write_table(ws, columns, [list(r) for r in rows], top=top)
 
 
 @renders("xlsx", "market", binary=True)
