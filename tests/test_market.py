@@ -152,6 +152,17 @@ def test_a_quarter_from_three_months_equals_scoring_the_summed_figures(market_fw
     assert "over 2026-01, 2026-02, 2026-03" in got.reason
 
 
+def test_a_return_dated_in_the_future_does_not_move_the_market_to_its_period(market_fw: Framework,
+                                                                             folder: Folder) -> None:
+    """A typing slip (2099 for 2026) is refused by validation; the market still shows the latest
+    period that has begun, and that period can still be asked for by name."""
+    folder.add("alpha-03.xlsx", "Alpha Care", date(2026, 3, 1), calls_total=100, calls_late=5)
+    folder.add("beta-03.xlsx", "Beta Care", date(2026, 3, 1), calls_total=100, calls_late=5)
+    folder.add("beta-slip.xlsx", "Beta Care", date(2099, 3, 1), calls_total=100, calls_late=5)
+    assert market(market_fw, folder).period.key == "2026-03"
+    assert market(market_fw, folder, period="2099-03").period.key == "2099-03"
+
+
 def test_an_incomplete_quarter_says_how_many_returns_are_in(market_fw: Framework, folder: Folder) -> None:
     folder.add("alpha-01.xlsx", "Alpha Care", date(2026, 1, 1), calls_total=100, calls_late=5)
     folder.add("alpha-03.xlsx", "Alpha Care", date(2026, 3, 1), calls_total=100, calls_late=5)

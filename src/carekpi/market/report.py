@@ -178,7 +178,10 @@ def build_market(fw: Framework, reports: list[ValidationReport], *, unreadable: 
     types_seen = [rt for rt in fw.returns if any(s.return_type == rt.id for s in subs.received)]
     rtype = fw.return_type(return_id) if return_id else (types_seen[0] if types_seen else fw.returns[0])
     seen = sorted({s.period for s in subs.received if s.return_type == rtype.id})
-    shown = view_period(period, rtype, seen)
+    # by default the latest period that has begun: a return dated in the future (a typing slip,
+    # refused by validation) must not move the market to a period nobody has reported on yet
+    begun = [p for p in seen if p.start <= today]
+    shown = view_period(period, rtype, begun or seen)
     native = is_native(shown, rtype)
     defaults = ContractSettings.from_defaults(fw)
 

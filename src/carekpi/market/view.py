@@ -34,7 +34,8 @@ _RANK = {Band.green: 3, Band.amber: 2, Band.red: 1}
 
 
 def view_period(key: str | None, rtype: ReturnType, seen: list[Period]) -> Period:
-    """The period to show: the one asked for (``--period``), else the latest seen."""
+    """The period to show: the one asked for (``--period``), else the latest in ``seen`` (the
+    caller passes the periods returned that have begun)."""
     if key is None:
         if not seen:
             raise UsageError(f"no {rtype.id} return has a reporting period to show")
