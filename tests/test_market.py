@@ -159,7 +159,17 @@ def test_a_return_dated_in_the_future_does_not_move_the_market_to_its_period(mar
     folder.add("alpha-03.xlsx", "Alpha Care", date(2026, 3, 1), calls_total=100, calls_late=5)
     folder.add("beta-03.xlsx", "Beta Care", date(2026, 3, 1), calls_total=100, calls_late=5)
     folder.add("beta-slip.xlsx", "Beta Care", date(2099, 3, 1), calls_total=100, calls_late=5)
-    assert market(market_fw, folder).period.key == "2026-03"
+    report = market(market_fw, folder)
+    assert report.period.key == "2026-03"
+    # nobody owes a return for the months up to 2099: what is expected ends with the periods begun
+    assert sorted({x.period.key for x in report.submissions.expected}) == ["2026-03"]
+    assert [s.period.key for s in report.submissions.received if s.file.endswith("beta-slip.xlsx")] == ["2099-03"]
+    import openpyxl  # the officer's workbook still lists the slip among the returns received
+
+    subs = openpyxl.load_workbook(io.BytesIO(render("xlsx", "report", report, RenderOptions())))["Submissions"]
+    listed = [[c.value for c in row] for row in subs.iter_rows(min_row=5)]
+    assert [r[2] for r in listed if str(r[-1]).endswith("beta-slip.xlsx")] == ["2099-03"]
+    assert sorted(r[2] for r in listed) == ["2026-03", "2026-03", "2099-03"]
     assert market(market_fw, folder, period="2099-03").period.key == "2099-03"
 
 

@@ -233,7 +233,7 @@ def _expectations(fw: Framework, directory: ProviderDirectory, received: list[Su
                   rows: dict[tuple[str, str, str], list[RegisterEntry]], register: Register | None,
                   today: date) -> list[Expectation]:
     """Every (provider, return type, period) expected over the periods seen (in the returns or
-    in the register), and its state."""
+    in the register) that have begun by ``today``, and its state."""
     out: list[Expectation] = []
     recorded = list(register.entries) if register else []
     seen_types = {s.return_type for s in received} | {e.return_type for e in recorded}
@@ -243,8 +243,10 @@ def _expectations(fw: Framework, directory: ProviderDirectory, received: list[Su
         if s.provider is not None:
             theirs[(id(s.provider), s.return_type)].append(s)
     for rtype in fw.returns:
-        periods = sorted({s.period for s in received if s.return_type == rtype.id}
-                         | {e.period for e in recorded if e.return_type == rtype.id})
+        # periods that have begun: a return dated in the future (a typing slip, refused by
+        # validation) must not make every provider owe a return for every period up to it
+        periods = sorted(p for p in {s.period for s in received if s.return_type == rtype.id}
+                         | {e.period for e in recorded if e.return_type == rtype.id} if p.start <= today)
         if not periods:
             continue
         span = _periods_between(rtype, periods[0], periods[-1])

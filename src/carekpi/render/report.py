@@ -292,8 +292,11 @@ def _submissions(ws: Any, report: MarketReport) -> None:
         sub = x.submission or received.get((x.provider.id, x.return_type, x.period.key))
         rows.append([x.provider.name, x.return_type, x.period.key, x.due,
                      sub.received if sub else None, x.state, x.timeliness or "", sub.file if sub else ""])
+    expected = {(x.provider.id, x.return_type, x.period.key) for x in report.submissions.expected}
     for s in report.submissions.received:
-        if not s.counts:
+        # a return that does not count, or one for a period nobody is expected to have returned
+        # yet (dated in the future): listed as received, so that no file goes unmentioned
+        if not s.counts or (s.provider.id if s.provider else "", s.return_type, s.period.key) not in expected:
             rows.append([s.provider.name if s.provider else "(no provider)", s.return_type, s.period.key, s.due,
                          s.received, s.status, s.timeliness, s.file])
     columns = [sh.Column("Provider", max_width=32), sh.Column("Return"), sh.Column("Period"),

@@ -182,8 +182,8 @@ def band_colours(ws: Worksheet, cells: str, *, words: bool = False) -> None:
 
 
 #: about how many characters of column width a landscape A4 page shows at a readable size
-#: (Excel's default 11 pt font printed at about 70%: a Problems sheet of 200 characters fits)
-PAGE_WIDTH_CHARS = 210
+#: (Excel's default 11 pt font printed at about 70%: a Problems sheet of 250 characters fits)
+PAGE_WIDTH_CHARS = 250
 
 
 def print_setup(wb: Any, footer: str, header_rows: dict[str, int] | None = None,
