@@ -166,9 +166,12 @@ def test_a_return_dated_in_the_future_does_not_move_the_market_to_its_period(mar
     assert [s.period.key for s in report.submissions.received if s.file.endswith("beta-slip.xlsx")] == ["2099-03"]
     import openpyxl  # the officer's workbook still lists the slip among the returns received
 
-    subs = openpyxl.load_workbook(io.BytesIO(render("xlsx", "report", report, RenderOptions())))["Submissions"]
+    book = openpyxl.load_workbook(io.BytesIO(render("xlsx", "report", report, RenderOptions())))
+    assert "2099-03" not in [c.value for c in book["Trends"]["A"]]  # no trend point in a period not begun
+    subs = book["Submissions"]
     listed = [[c.value for c in row] for row in subs.iter_rows(min_row=5)]
-    assert [r[2] for r in listed if str(r[-1]).endswith("beta-slip.xlsx")] == ["2099-03"]
+    assert [(r[2], r[5]) for r in listed if str(r[-1]).endswith("beta-slip.xlsx")] == [
+        ("2099-03", "future period")]
     assert sorted(r[2] for r in listed) == ["2026-03", "2026-03", "2099-03"]
     assert market(market_fw, folder, period="2099-03").period.key == "2099-03"
 

@@ -1,7 +1,7 @@
 """A loaded framework kept between runs, so a command does not parse and check the YAML again.
 
 Loading a framework (parsing the YAML, checking it against the models, compiling its
-expressions) and building the models' validators cost about a third of a one-return
+expressions) and building the models' validators cost about a fifth of a one-return
 ``carekpi validate``. The first load of a framework file writes the result to the cache
 folder; later runs read it back while the file and carekpi are unchanged.
 

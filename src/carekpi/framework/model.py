@@ -16,6 +16,7 @@ them (with YAML line numbers) and attaches the compiled forms.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -549,7 +550,7 @@ class Framework(Strict):
     # see :meth:`memo`
     _memo: dict[Any, Any] = PrivateAttr(default_factory=dict)
 
-    def memo(self, key: Any, make: Any) -> Any:
+    def memo(self, key: Any, make: Callable[[], Any]) -> Any:
         """``make()`` worked out once per framework (the model is frozen, so it cannot change);
         kept with the framework when it is pickled (to worker processes, to the cache)."""
         try:

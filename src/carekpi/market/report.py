@@ -23,7 +23,7 @@ from carekpi.market.judgements import consistent_failures, service_failures
 from carekpi.market.providers import Provider, ProviderDirectory, infer_providers
 from carekpi.market.queries import explained, far_from_peers, moved_figures
 from carekpi.market.register import Register
-from carekpi.market.submissions import Expectation, Submission, Submissions, classify
+from carekpi.market.submissions import Expectation, Submission, Submissions, begun, classify
 from carekpi.market.view import ProviderPeriod, aggregate, band_peers, direction, is_native, previous, view_period
 from carekpi.scoring.inputs import CommissionerData, ContractSettings
 from carekpi.scoring.passes import score_reports
@@ -177,11 +177,8 @@ def build_market(fw: Framework, reports: list[ValidationReport], *, unreadable: 
     by_file = {s.file: s for s in scores.returns if not s.unreadable}
     types_seen = [rt for rt in fw.returns if any(s.return_type == rt.id for s in subs.received)]
     rtype = fw.return_type(return_id) if return_id else (types_seen[0] if types_seen else fw.returns[0])
-    seen = sorted({s.period for s in subs.received if s.return_type == rtype.id})
-    # by default the latest period that has begun: a return dated in the future (a typing slip,
-    # refused by validation) must not move the market to a period nobody has reported on yet
-    begun = [p for p in seen if p.start <= today]
-    shown = view_period(period, rtype, begun or seen)
+    seen = {s.period for s in subs.received if s.return_type == rtype.id}
+    shown = view_period(period, rtype, begun(seen, today) or sorted(seen))
     native = is_native(shown, rtype)
     defaults = ContractSettings.from_defaults(fw)
 

@@ -19,6 +19,7 @@ has not passed is "not yet due", never missing.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -222,6 +223,13 @@ def _check_file_name(out: Submissions, rep: ValidationReport, rtype: ReturnType,
             provider=None, file=rep.file, period=period.key))
 
 
+def begun(periods: Iterable[Period], today: date) -> list[Period]:
+    """The periods that have begun by ``today``, in order: what the market shows and expects by
+    default. A return dated in the future (a typing slip, which validation refuses) must neither
+    move the market to its period nor make every provider owe a return for every period up to it."""
+    return sorted(p for p in periods if p.start <= today)
+
+
 def _periods_between(rtype: ReturnType, first: Period, last: Period) -> list[Period]:
     out = [first]
     while out[-1].end < last.end:
@@ -243,10 +251,8 @@ def _expectations(fw: Framework, directory: ProviderDirectory, received: list[Su
         if s.provider is not None:
             theirs[(id(s.provider), s.return_type)].append(s)
     for rtype in fw.returns:
-        # periods that have begun: a return dated in the future (a typing slip, refused by
-        # validation) must not make every provider owe a return for every period up to it
-        periods = sorted(p for p in {s.period for s in received if s.return_type == rtype.id}
-                         | {e.period for e in recorded if e.return_type == rtype.id} if p.start <= today)
+        periods = begun({s.period for s in received if s.return_type == rtype.id}
+                        | {e.period for e in recorded if e.return_type == rtype.id}, today)
         if not periods:
             continue
         span = _periods_between(rtype, periods[0], periods[-1])

@@ -82,9 +82,6 @@ def officer_workbook(report: MarketReport, options: RenderOptions) -> bytes:
     sh.print_setup(wb, f"{report.framework.name}, {report.period.label}",
                    {ws.title: (ws.freeze_panes and int(re.sub(r"\D", "", ws.freeze_panes)) - 1) or 0
                     for ws in wb.worksheets if ws.freeze_panes})
-    trends = wb["Trends"]  # printed at its own scale, so that its page breaks hold (see _trends)
-    assert trends.sheet_properties.pageSetUpPr is not None
-    trends.sheet_properties.pageSetUpPr.fitToPage = False
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -220,12 +217,13 @@ def _trends(ws: Any, report: MarketReport) -> None:
     from openpyxl.chart import LineChart, Reference
     from openpyxl.worksheet.pagebreak import Break
 
+    from carekpi.market.submissions import begun
     from carekpi.render import sheets as sh
 
     top = sh.title(ws, "Trends", "Each KPI's value per provider in every period returned (returns that count).")
     subs = [s for s in report.submissions.received if s.counts and s.return_type == report.return_type.id
             and s.provider is not None]
-    periods = sorted({s.period for s in subs})
+    periods = begun({s.period for s in subs}, report.today)  # not a return dated in the future
     providers = sorted({s.provider.name for s in subs if s.provider is not None}, key=str.casefold)
     scores = {s.file: s for s in report.scores.returns}
     # A KPI's table and chart are never split across pages: printed at a fixed scale that fits
@@ -297,8 +295,9 @@ def _submissions(ws: Any, report: MarketReport) -> None:
         # a return that does not count, or one for a period nobody is expected to have returned
         # yet (dated in the future): listed as received, so that no file goes unmentioned
         if not s.counts or (s.provider.id if s.provider else "", s.return_type, s.period.key) not in expected:
+            state = s.status if not s.counts else "future period"
             rows.append([s.provider.name if s.provider else "(no provider)", s.return_type, s.period.key, s.due,
-                         s.received, s.status, s.timeliness, s.file])
+                         s.received, state, s.timeliness, s.file])
     columns = [sh.Column("Provider", max_width=32), sh.Column("Return"), sh.Column("Period"),
                sh.Column("Due", "dd/mm/yyyy"), sh.Column("Received", "dd/mm/yyyy"), sh.Column("State", max_width=20),
                sh.Column("Timeliness"), sh.Column("File", max_width=50)]

@@ -194,13 +194,15 @@ def print_setup(wb: Any, footer: str, header_rows: dict[str, int] | None = None,
     A sheet prints one page wide when its columns fit on a page at a readable size; a wider table
     (a market's tidy rows) is spread over as many pages across as it needs, printed across then
     down (so the pages of one set of rows follow each other), with the column that says whose row
-    it is repeated on each (``title_cols``: sheet title -> column letter)."""
+    it is repeated on each (``title_cols``: sheet title -> column letter). A sheet that has set
+    its own print scale (one with page breaks of its own: Excel ignores them on a sheet fitted to
+    pages) keeps it."""
     from openpyxl.worksheet.properties import PageSetupProperties
 
     for ws in wb.worksheets:
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=ws.page_setup.scale is None)
         across = -(-table_width(ws) // PAGE_WIDTH_CHARS)
         ws.page_setup.fitToWidth = max(1, across)
         ws.page_setup.fitToHeight = 0

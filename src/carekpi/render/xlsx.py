@@ -35,6 +35,7 @@ def _save(wb: Workbook, footer: str = "carekpi scores", title_cols: dict[str, st
 @renders("xlsx", "score", binary=True)
 def score(report: ScoreReport, options: RenderOptions) -> bytes:
     from openpyxl import Workbook  # heavy: imported when an xlsx is written
+    from openpyxl.utils import get_column_letter
 
     from carekpi.render import sheets as sh
 
@@ -68,7 +69,7 @@ def score(report: ScoreReport, options: RenderOptions) -> bytes:
     _problems(wb.create_sheet("Problems"), [(r.file, r.provider, r.period, "error" if r.unreadable else None,
                                              None, None, r.unreadable or f"{r.errors} error(s) in the return")
                                             for r in report.returns if r.unreadable or r.errors])
-    return _save(wb, title_cols={"Scores": _letter(SCORE_COLUMNS.index("provider"))})
+    return _save(wb, title_cols={"Scores": get_column_letter(SCORE_COLUMNS.index("provider") + 1)})
 
 
 def _score_summary(ws: Any, report: ScoreReport) -> None:
@@ -99,6 +100,7 @@ def _problems(ws: Any, rows: list[tuple[Any, ...]], *, heading: tuple[str, str] 
 def market(report: MarketReport, options: RenderOptions) -> bytes:
     """The market as tidy rows (as the CSV), with a Summary and a Problems sheet."""
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
 
     from carekpi.render import sheets as sh
     from carekpi.render.market import MARKET_COLUMNS, market_rows
@@ -129,14 +131,7 @@ def market(report: MarketReport, options: RenderOptions) -> bytes:
     sh.band_colours(ws, f"{band}2:{band}{max(last, 2)}")
     market_summary(wb.create_sheet("Summary"), report)
     _problems(wb.create_sheet("Problems"), market_problems(report))
-    return _save(wb, title_cols={"Scores": _letter(MARKET_COLUMNS.index("provider_name"))})
-
-
-def _letter(index: int) -> str:
-    """The column letter of a 0-based column index."""
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
+    return _save(wb, title_cols={"Scores": get_column_letter(MARKET_COLUMNS.index("provider_name") + 1)})
 
 
 def market_summary(ws: Any, report: MarketReport) -> None:
