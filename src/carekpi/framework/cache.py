@@ -33,6 +33,12 @@ from carekpi.base.atomic import atomic_write_bytes
 from carekpi.base.version import __version__
 from carekpi.framework.model import Framework
 
+#: what higher layers work out from a framework for every return read (the template layout's
+#: fingerprint, :mod:`carekpi.workbook.layout`), by name: each function keeps its result with
+#: :meth:`Framework.memo`, so a cached framework carries it (registered with :func:`prepares`)
+PREPARERS: dict[str, Callable[[Framework], None]] = {}
+_PREPARED = "cache: prepared by"
+
 ENV_CACHE_DIR = "CAREKPI_CACHE_DIR"
 ENV_NO_CACHE = "CAREKPI_NO_CACHE"
 _SUFFIX = ".framework.pickle"
@@ -111,6 +117,9 @@ def load_through_cache(path: str, load: Callable[[str], Framework]) -> Framework
         except Exception:
             fw = None
         if isinstance(fw, Framework) and fw._path == str(Path(path)):
+            if not set(PREPARERS) <= fw.memo(_PREPARED, frozenset):
+                # written by a run that had not imported every preparer: complete it, once
+                _store(folder, prefix, entry, fw, data, path)
             return fw
     fw = load(path)
     _store(folder, prefix, entry, fw, data, path)
@@ -133,10 +142,20 @@ def _store(folder: Path, prefix: str, entry: Path, fw: Framework, data: bytes, p
                     old.unlink()
 
 
+def prepares(name: str) -> Callable[[Callable[[Framework], None]], Callable[[Framework], None]]:
+    """Decorator: register a preparer (see :data:`PREPARERS`)."""
+
+    def register(fn: Callable[[Framework], None]) -> Callable[[Framework], None]:
+        PREPARERS[name] = fn
+        return fn
+
+    return register
+
+
 def _prepare(fw: Framework) -> None:
     """Work out now what every read of a return asks of the framework (each return type's items,
-    the cover's items, each case log's columns, the labels), so that the cached copy carries it
-    and a run that reads it back builds no model at all."""
+    the cover's items, each case log's columns, the labels, and what :data:`PREPARERS` add), so
+    that the cached copy carries it and a run that reads it back builds no model at all."""
     from carekpi.framework.compiled import compiled
     from carekpi.framework.cover import cover_items
 
@@ -146,6 +165,13 @@ def _prepare(fw: Framework) -> None:
         for table in rt.record_tables:
             _ = table.column_items
         _ = compiled(fw, rt.id).labels
+    done = set(fw.memo(_PREPARED, frozenset))
+    for name, fn in list(PREPARERS.items()):
+        if name not in done:
+            with contextlib.suppress(Exception):  # worked out when it is used, as without a cache
+                fn(fw)
+            done.add(name)
+    fw._memo[_PREPARED] = frozenset(done)
 
 
 def _trusted_folder(folder: Path) -> bool:
@@ -155,4 +181,5 @@ def _trusted_folder(folder: Path) -> bool:
     return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-__all__ = ["ENV_CACHE_DIR", "ENV_NO_CACHE", "cache_dir", "code_fingerprint", "load_through_cache"]
+__all__ = ["ENV_CACHE_DIR", "ENV_NO_CACHE", "PREPARERS", "cache_dir", "code_fingerprint", "load_through_cache",
+           "prepares"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from carekpi.base.enums import Severity
 from carekpi.validation.checks.base import Check
 from carekpi.validation.context import CheckContext, Code
-from carekpi.workbook.layout import template_layout
+from carekpi.workbook.layout import layout_fingerprint
 
 V001 = Code("V001", "workbook has no carekpi metadata (not made from a carekpi template)", Severity.warning)
 V002 = Code("V002", "workbook was made from a different framework version", Severity.warning)
@@ -36,7 +36,7 @@ class WorkbookCheck(Check):
                           f"against version {fw.version} ({fw.in_force_text()}), "
                           f"{ctx.version_basis}: use the version {fw.version} template")
         elif meta.get("fingerprint"):
-            expected = template_layout(fw, ctx.rtype.id).fingerprint()
+            expected = layout_fingerprint(fw, ctx.rtype.id)
             if meta["fingerprint"] != expected:
                 ctx.add(V003, "the workbook's layout differs from the current template "
                               f"(fingerprint {meta['fingerprint']}, expected {expected}); "
