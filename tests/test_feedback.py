@@ -119,6 +119,9 @@ def test_kpi_results_are_numbers_shown_as_carekpi_shows_them(flawed: Path, surre
     assert (calls[2].value, calls[3].value, calls[4].value, calls[4].number_format) == (900, 1000, 90, '0.0"%"')
     assert (calls[5].value, calls[6].value, calls[7].value) == ("90%", "Green", "at or above Green 90%")
     assert rows["KPI 4"][6].value == "n/a"
+    # KPI 4 is built on the council's own data: the provider is not told to use a command option
+    assert rows["KPI 4"][7].value == "worked out by the council from its own records (not part of your return)"
+    assert not any("--" in str(c.value) for r in ws.iter_rows() for c in r if c.value)
 
 
 def test_the_copy_validates_as_the_return_does(flawed: Path, tmp_path: Path) -> None:
@@ -177,3 +180,22 @@ def test_a_sheet_called_findings_is_kept(flawed: Path, tmp_path: Path) -> None:
     copy = openpyxl.load_workbook(out)
     assert copy.sheetnames[:2] == ["Findings (carekpi)", "KPI results"]
     assert copy["Findings"]["A1"].value == "our own notes"
+
+
+def test_a_long_answer_shows_whole_and_other_rows_keep_their_height(surrey: Framework, make_return: Callable[..., Path],
+                                                                      tmp_path: Path) -> None:
+    reasons = ("Two complaints about late calls on the Tuesday rounds were upheld after review; the rota was "
+               "changed, the carers concerned were supervised again and both families were visited. ") * 4
+    path = make_return(surrey, {**SURREY_CLEAN, "complaints_upheld_reasons": reasons}, name="long.xlsx")
+    out = tmp_path / "long-feedback.xlsx"
+    assert invoke("feedback", str(path), "-o", str(out)).exit_code in (0, 1)
+    before, after = openpyxl.load_workbook(path), openpyxl.load_workbook(out)
+
+    def where(wb: Any, text: str) -> tuple[str, int]:
+        return next((ws.title, c.row) for ws in wb.worksheets for r in ws.iter_rows() for c in r if c.value == text)
+
+    title, row = where(after, reasons)
+    grown = after[title].row_dimensions[row].height
+    assert grown is not None and grown > (before[title].row_dimensions[row].height or 15) + 30
+    title, row = where(after, SURREY_CLEAN["contact_name"])
+    assert after[title].row_dimensions[row].height == before[title].row_dimensions[row].height

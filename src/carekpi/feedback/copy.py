@@ -4,8 +4,8 @@ The workbook is opened the way validation opens it (preflight first, then openpy
 macros or external links: :func:`carekpi.workbook.reader.open_workbook`), changed in memory and
 saved as new bytes; the file it came from is never written. Every cell a finding names is filled
 by the worst severity among its findings and carries a comment listing them (a comment already on
-the cell is kept below); a Findings sheet and a KPI results sheet are put first, and the Findings
-sheet is the one that opens.
+the cell is kept below); a row too low for the text typed in it is made taller; a Findings sheet
+and a KPI results sheet are put first, and the Findings sheet is the one that opens.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from carekpi.framework.cover import FINDINGS_SHEET, KPI_RESULTS_SHEET
 from carekpi.scoring.results import ReturnScore
 from carekpi.validation.findings import Finding, ValidationReport
 from carekpi.workbook.reader import cell_ref
-from carekpi.workbook.sheetkit import SEVERITY_COLOURS, add_note, fill
+from carekpi.workbook.sheetkit import SEVERITY_COLOURS, add_note, fill, fit_rows
 
 #: which colour wins on a cell with several findings
 _RANK = {"error": 0, "warning": 1, "explained": 2, "info": 3}
@@ -91,6 +91,9 @@ def annotate(wb: Workbook, report: ValidationReport, score: ReturnScore | None, 
              source_name: str) -> bytes:
     """The feedback copy of the provider's workbook ``wb`` (loaded whole), as bytes."""
     mark_findings(wb, report.findings)
+    for ws in wb.worksheets:  # a long answer shows whole (the template's row may be too low for it)
+        if isinstance(ws, Worksheet):
+            fit_rows(ws, grow_only=True)
     footer = f"carekpi {__version__} feedback on {source_name}"
     findings_ws = wb.create_sheet(_free_title(wb, FINDINGS_SHEET), 0)
     kpi_ws = wb.create_sheet(_free_title(wb, KPI_RESULTS_SHEET), 1)

@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from carekpi.base.enums import Band
+from carekpi.scoring.passes import NO_COUNCIL_DATA
 from carekpi.scoring.results import KpiResult, ReturnScore
 from carekpi.validation.findings import Finding, ValidationReport
 from carekpi.workbook.sheetkit import (
@@ -153,11 +154,17 @@ def value_format(k: KpiResult) -> str:
     return f"#,##0{decimals}"
 
 
+#: a provider's feedback copy says this where the officer is told :data:`NO_COUNCIL_DATA` (the
+#: provider cannot give carekpi the council's data, and has nothing to fix)
+FOR_PROVIDER = {NO_COUNCIL_DATA: "worked out by the council from its own records (not part of your return)"}
+
+
 def write_kpi_results(ws: Worksheet, rows: Sequence[tuple[ReturnScore, KpiResult]], *, first_row: int,
-                      file: bool = False) -> int:
+                      file: bool = False, provider: bool = False) -> int:
     """A table of KPI results from ``first_row``: values as numbers shown as carekpi shows them,
     bands coloured, the reason (and the possible consequences of an Amber or Red band). With
-    ``file`` the table starts with the return's provider and period. Returns the row after it."""
+    ``file`` the table starts with the return's provider and period; with ``provider`` the
+    reasons are worded for the provider (:data:`FOR_PROVIDER`). Returns the row after it."""
     headers = (("Provider", "Period") if file else ()) + KPI_HEADERS
     widths = ((28, 10) if file else ()) + KPI_WIDTHS
     set_widths(ws, dict(enumerate(widths, start=1)))
@@ -181,7 +188,7 @@ def write_kpi_results(ws: Worksheet, rows: Sequence[tuple[ReturnScore, KpiResult
         colour, font_colour = BAND_COLOURS[BAND_TEXT[k.band]]
         put(ws, row, 7 + shift, BAND_TEXT[k.band] + (" CRITICAL" if k.critical_failure else ""),
             font=_bold(font_colour), fill_=fill(colour))
-        reason = k.reason
+        reason = FOR_PROVIDER.get(k.reason, k.reason) if provider else k.reason
         if k.consequences and k.band in (Band.amber, Band.red):
             reason += ". Possible consequences: " + "; ".join(k.consequences)
         put(ws, row, 8 + shift, reason)
@@ -217,7 +224,7 @@ def kpi_sheet(ws: Worksheet, score: ReturnScore | None, *, footer: str, title: s
     merged_text(ws, 1, 1, last, title, font=TITLE)
     merged_text(ws, 2, 1, last, note)
     rows = [(score, k) for k in score.kpis] if score is not None else []
-    end = write_kpi_results(ws, rows, first_row=4)
+    end = write_kpi_results(ws, rows, first_row=4, provider=True)
     fit_rows(ws)
     freeze_below(ws, 5)
     print_setup(ws, footer=footer, title_rows=(4, 4), last_row=end - 1)

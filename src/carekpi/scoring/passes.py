@@ -50,6 +50,10 @@ class ScoringRun:
 
 Pass = Callable[[ScoringRun, list[ReturnScore]], list[ReturnScore]]
 
+#: why a KPI built on items the council supplies has no result when no council data was given:
+#: said to the officer who runs carekpi (a provider's feedback copy words it for the provider)
+NO_COUNCIL_DATA = "council data not supplied (use --commissioner-data)"
+
 
 # --- 1. per return -----------------------------------------------------------------------------
 
@@ -65,7 +69,7 @@ def _council_values(run: ScoringRun, data: ReturnData) -> tuple[dict[str, Any], 
     who = data.cqc_location_id or data.provider_name or "this provider"
     when = data.period.key if data.period else "this period"
     if run.commissioner is None:
-        return worked_out, "council data not supplied (use --commissioner-data)"
+        return worked_out, NO_COUNCIL_DATA
     return worked_out, f"no council data for {who} in {when} in {run.commissioner.path}"
 
 

@@ -188,10 +188,11 @@ def _width(ws: Worksheet, col: int) -> float:
 
 
 def fit_rows(ws: Worksheet, *, hints: Mapping[tuple[int, int], str] | None = None, rows: Iterable[int] | None = None,
-             minimum: float | None = None) -> None:
+             minimum: float | None = None, grow_only: bool = False) -> None:
     """Set the height of every row (or of ``rows``) so the text of each cell shows whole: from the
     text (``hints`` give the longest text a formula cell may show), the font and the width of its
-    column, or of all the columns of a merged cell."""
+    column, or of all the columns of a merged cell. With ``grow_only`` (a workbook someone else
+    laid out) a row is only ever made taller, and only for text typed in a cell, not a formula's."""
     hints = hints or {}
     spans: dict[tuple[int, int], float] = {}
     covered: set[tuple[int, int]] = set()
@@ -204,6 +205,8 @@ def fit_rows(ws: Worksheet, *, hints: Mapping[tuple[int, int], str] | None = Non
     for (r, c), cell in ws._cells.items():
         if (wanted is not None and r not in wanted) or (r, c) in covered:
             continue
+        if grow_only and (not isinstance(cell.value, str) or cell.data_type == "f"):
+            continue
         text = hints.get((r, c)) or shown_text(cell.value)
         if not text:
             continue
@@ -212,7 +215,12 @@ def fit_rows(ws: Worksheet, *, hints: Mapping[tuple[int, int], str] | None = Non
         by_row.setdefault(r, []).append(CellText(text, width, float(font.sz or FONT_SIZE), bool(font.b),
                                                  bool(cell.alignment.wrap_text)))
     for r, cells in by_row.items():
-        ws.row_dimensions[r].height = row_height(cells, minimum=minimum)
+        height = row_height(cells, minimum=minimum)
+        if grow_only:
+            now = ws.row_dimensions[r].height if r in ws.row_dimensions else None
+            if height <= (now if now is not None else float(ws.sheet_format.defaultRowHeight or 15)):
+                continue
+        ws.row_dimensions[r].height = height
 
 
 # --- printing -------------------------------------------------------------------------------------
