@@ -142,6 +142,35 @@ def test_the_key_follows_carekpis_code(folder: Path, framework_file: Path, monke
     assert loads.calls == 1
 
 
+def test_the_code_stamp_changes_with_any_module_and_nothing_else(tmp_path: Path) -> None:
+    """What the key takes from carekpi's code: every .py file, however deep, by its path in the
+    package, size and modification time; compiled files and other files do not count."""
+    pkg = tmp_path / "pkg"
+    (pkg / "sub" / "deeper").mkdir(parents=True)
+    (pkg / "__pycache__").mkdir()
+    (pkg / "a.py").write_text("x = 1\n")
+    (pkg / "sub" / "b.py").write_text("y = 2\n")
+    (pkg / "sub" / "deeper" / "c.py").write_text("z = 3\n")
+
+    def stamp() -> list[str]:
+        return cache._module_stamps(str(pkg), "")
+
+    first = stamp()
+    assert [s.split("\0")[0] for s in first] == ["a.py", os.path.join("sub", "b.py"), os.path.join("sub", "deeper", "c.py")]
+    (pkg / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"compiled")
+    (pkg / "sub" / "notes.txt").write_text("not code")
+    assert stamp() == first
+    c = pkg / "sub" / "deeper" / "c.py"
+    c.write_text("z = 30\n")  # a module edited, deep down
+    edited = stamp()
+    assert edited != first
+    st = c.stat()
+    os.utime(c, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))  # only touched
+    assert stamp() != edited
+    (pkg / "sub" / "new.py").write_text("")  # a module added
+    assert len(stamp()) == 4
+
+
 def test_the_cached_copy_carries_what_a_read_asks_of_the_framework(folder: Path, framework_file: Path) -> None:
     """A validate that reads the framework back builds no model, imports no YAML parser and plans
     no template layout: what it asks of the framework (items, cover items, case-log columns,

@@ -72,13 +72,25 @@ def code_fingerprint() -> bytes:
     package = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
     h.update(f"{__version__}\0{sys.version_info[:3]}\0{pydantic.VERSION}\0{package}\0".encode())
-    for root, dirs, files in os.walk(package):
-        dirs.sort()
-        for name in sorted(files):
-            if name.endswith(".py"):
-                st = os.stat(os.path.join(root, name))
-                h.update(f"{os.path.relpath(os.path.join(root, name), package)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    h.update("".join(_module_stamps(str(package), "")).encode("utf-8", "surrogateescape"))
     return h.digest()
+
+
+def _module_stamps(folder: str, relative: str) -> list[str]:
+    """Each ``.py`` file under ``folder`` as its path relative to the package, size and
+    modification time, in name order (paths are joined as they are walked: working each out
+    with ``os.path`` tripled the walk's time)."""
+    stamps: list[str] = []
+    with os.scandir(folder) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name != "__pycache__":
+                stamps += _module_stamps(entry.path, f"{relative}{entry.name}{os.sep}")
+        elif entry.name.endswith(".py"):
+            st = entry.stat()
+            stamps.append(f"{relative}{entry.name}\0{st.st_size}\0{st.st_mtime_ns}\0")
+    return stamps
 
 
 def _entry_names(path: str, data: bytes) -> tuple[str, str]:
