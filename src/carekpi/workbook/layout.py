@@ -27,7 +27,6 @@ from typing import Any
 
 from carekpi.base.enums import Severity
 from carekpi.framework.bands.base import EXTRA_PLACES, Direction
-from carekpi.framework.cache import prepares
 from carekpi.framework.compiled import CompiledReturn, compiled
 from carekpi.framework.cover import (
     CHECKS_SHEET,
@@ -504,19 +503,6 @@ def plan(fw: Framework, return_id: str | None = None) -> Layout:
 
 
 _LAYOUTS: dict[tuple[int, str | None], tuple[Framework, Layout]] = {}
-
-
-def layout_fingerprint(fw: Framework, return_id: str) -> str:
-    """The fingerprint of the template's layout for return type ``return_id`` (what a return's
-    metadata must carry for check V003), worked out once per framework and kept with it in the
-    framework cache: a one-return ``validate`` then plans no layout."""
-    return str(fw.memo(("layout fingerprint", return_id), lambda: template_layout(fw, return_id).fingerprint()))
-
-
-@prepares("layout fingerprint")
-def _fingerprints(fw: Framework) -> None:
-    for rt in fw.returns:
-        layout_fingerprint(fw, rt.id)
 
 
 def template_layout(fw: Framework, return_id: str | None = None) -> Layout:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from carekpi.base.enums import Severity
 from carekpi.validation.checks.base import Check
 from carekpi.validation.context import CheckContext, Code
-from carekpi.workbook.layout import layout_fingerprint
+from carekpi.workbook.fingerprint import layout_fingerprint
 
 V001 = Code("V001", "workbook has no carekpi metadata (not made from a carekpi template)", Severity.warning)
 V002 = Code("V002", "workbook was made from a different framework version", Severity.warning)
