@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from carekpi import __version__
 from carekpi.cli import app
+from carekpi.cli.common import app_for
 from carekpi.framework.discovery import bundled_dir, find_framework
 from carekpi.framework.model import Framework
 from carekpi.workbook.template import template_bytes
@@ -37,7 +38,8 @@ class Run:
 
 
 def run(*args: str) -> Run:
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    """``carekpi ARGS`` as the command runs it (with the app :func:`app_for` gives for them)."""
+    result = CliRunner().invoke(app_for(list(args)), list(args), catch_exceptions=False)
     out = Run(result.exit_code, result.stdout, result.stderr)
     assert "Traceback" not in out.stdout and "Traceback" not in out.stderr
     assert "internal error" not in out.stderr
@@ -69,6 +71,42 @@ V201_COMPLAINTS = ("Complaints upheld and not upheld (3) are more than complaint
 def test_version() -> None:
     r = run("--version")
     assert (r.exit_code, r.stdout, r.stderr) == (0, f"carekpi {__version__}\n", "")
+
+
+EVERY_COMMAND = ["template", "validate", "score", "feedback", "report", "frameworks", "lint", "diff", "schema", "sample"]
+
+
+@pytest.mark.parametrize("args", [
+    *([c, "--help"] for c in EVERY_COMMAND),
+    ["frameworks", "show", "--help"], ["frameworks"], ["frameworks", "show", "dorset"], ["frameworks", "show", "nope"],
+    ["validate"], ["validate", "--format", "nope", "x.xlsx"], ["score", "--no-such-option"], ["template"],
+    ["--debug", "validate", "missing.xlsx"], ["--frameworks-dir", "validate", "validate", "missing.xlsx"],
+    ["--frameworks-dir=validate", "lint", "--help"], ["--help"], ["--help", "validate"], ["--version", "validate"],
+    [], ["valdate", "x.xlsx"], ["--debug"], ["--frameworks-dir"],
+])
+def test_a_run_that_names_its_command_says_exactly_what_the_whole_app_says(args: list[str], workdir: Path) -> None:
+    """The command builds only the command it is given (start-up speed): every help, message and
+    exit code is the whole app's."""
+    whole = CliRunner().invoke(app, args)
+    one = CliRunner().invoke(app_for(args), args)
+    assert (one.exit_code, one.stdout, one.stderr) == (whole.exit_code, whole.stdout, whole.stderr)
+    assert whole.exit_code in (0, 1, 2)
+
+
+def test_which_app_runs_which_arguments() -> None:
+    def commands(args: list[str]) -> list[str]:
+        chosen = app_for(args)
+        return ["whole app"] if chosen is app else [
+            *(typer.main.get_command_name(c.callback.__name__) for c in chosen.registered_commands if c.callback),
+            *(str(g.name) for g in chosen.registered_groups)]
+
+    assert commands(["validate", "r.xlsx"]) == ["validate"]
+    assert commands(["--debug", "--frameworks-dir", "score", "score", "-f", "surrey"]) == ["score"]
+    assert commands(["--frameworks-dir=x", "frameworks", "show", "surrey"]) == ["frameworks"]
+    for whole in ([], ["--help", "validate"], ["--version", "validate"], ["valdate"], ["--frameworks-dir"],
+                  ["--no-such-option", "validate"]):
+        assert commands(whole) == ["whole app"]
+    assert len(app.registered_commands) == len(EVERY_COMMAND) - 1  # the app itself is never changed
 
 
 # --- validate -------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ neither openpyxl nor pydantic.
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+import typer.main
 
 from carekpi.base.atomic import atomic_write_bytes
 from carekpi.base.errors import CarekpiError, FrameworkError, UsageError
@@ -216,4 +218,48 @@ def parse_today(value: str | None) -> date | None:
 
 
 def main() -> None:
-    app(prog_name="carekpi")
+    app_for(sys.argv[1:])(prog_name="carekpi")
+
+
+#: the top-level options (:func:`main_options`) that take a value
+_VALUED = ("--frameworks-dir",)
+#: the top-level options that can come before a command without changing what runs
+_FLAGS = ("--debug",)
+
+
+def app_for(args: list[str]) -> typer.Typer:
+    """The app to run ``args`` with: when they name a command (after top-level options), a copy
+    of :data:`app` holding that command alone; otherwise :data:`app` itself.
+
+    typer builds the options of every registered command on each run, though a run uses one:
+    5 ms of a one-return ``carekpi validate``. A run that names its command gets the same
+    parsing, messages, help and exit codes from the copy, as only the named command is ever
+    looked up. Without a command, or with ``--help`` or ``--version`` before it (the list of
+    commands is then shown, or nothing runs), the whole app runs."""
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in _VALUED:
+            i += 2
+        elif a in _FLAGS or a.startswith(tuple(f"{v}=" for v in _VALUED)):
+            i += 1
+        else:
+            break
+    if i >= len(args):
+        return app
+    name = args[i]
+    commands = [c for c in app.registered_commands if _command_name(c) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if len(commands) + len(groups) != 1:
+        return app
+    one = copy.copy(app)
+    one.registered_commands = commands
+    one.registered_groups = groups
+    return one
+
+
+def _command_name(info: Any) -> str | None:
+    if info.name:
+        return str(info.name)
+    callback = info.callback
+    return typer.main.get_command_name(callback.__name__) if callback is not None else None
