@@ -13,6 +13,7 @@ Where the two differ on purpose the difference is listed (IMPROVED, WITHIN_BUDGE
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -177,3 +178,39 @@ def test_a_sheets_extent_read_from_its_references_is_its_extent(clean: bytes, tm
             assert given == full, (name, title)
             checked += 1
     assert checked > 500
+
+
+_MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+#: ways other generators write a cell element than <c r="A1" ...> (the same XML to a parser)
+CELL_FORMS = {
+    "prefixed": lambda part: part.replace(b'<c r="', b'<x:c xmlns:x="' + _MAIN_NS + b'" r="').replace(b"</c>", b"</x:c>"),
+    "style first": lambda part: re.sub(rb'<c r="([A-Z]+[0-9]+)" s="([0-9]+)"', rb'<c s="\2" r="\1"', part),
+    "tab": lambda part: part.replace(b'<c r="', b'<c\tr="'),
+    "line break": lambda part: part.replace(b'<c r="', b'<c\r\n r="'),
+    "two spaces": lambda part: part.replace(b'<c r="', b'<c  r="'),
+}
+
+
+@pytest.mark.parametrize("form", CELL_FORMS)
+def test_cells_written_in_other_forms_read_the_same(form: str, clean: bytes, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sheet whose cells are not all written <c r="..." is read by parsing it, not by
+    searching for references: it gives what openpyxl gives, and what the usual form gives."""
+    from carekpi.workbook.reader import open_workbook
+
+    flawed = wv.set_cells(clean, {"calls_total": "1,100", "restarts_taken": 11})
+    members = wv.parts(flawed)
+    sheets = [n for n in members if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+    for name in sheets:
+        members[name] = CELL_FORMS[form](members[name])
+    path = tmp_path / "other-form.xlsx"
+    path.write_bytes(wv.rezip(members))
+    usual = tmp_path / "usual.xlsx"
+    usual.write_bytes(flawed)
+    book = open_workbook(path).book
+    read = [book.sheet(t) for t in book.worksheet_names]
+    assert read and not any(s._direct for s in read if s is not None)
+    assert all(s._direct for s in (open_workbook(usual).book.sheet(t) for t in book.worksheet_names) if s is not None)
+    fast, slow = both(path, monkeypatch)
+    assert fast == slow == outcome(usual)
+    assert any(f[0] == "V201" for f in fast[0])

@@ -142,12 +142,13 @@ def parse_xml(data: bytes) -> Element:
     return root
 
 
-# a cell written other than <c r="...": with no attributes, another first attribute, white
-# space other than one space, or a namespace prefix (one pass over the sheet: a search for each
-# form took twice as long)
-_NOT_DIRECT = r"""<c(?:[\t\n\r>]| (?!r="))|:c[ >]"""
-_NOT_DIRECT_BYTES = re.compile(_NOT_DIRECT.encode())
-_NOT_DIRECT_TEXT = re.compile(_NOT_DIRECT)
+# a cell written other than <c r="...": with no attributes, another first attribute or white
+# space other than one space; or with a namespace prefix. (Each pattern starts with a fixed
+# string, which the regular-expression engine looks for quickly: together they take a sixth of
+# the time of a search for each form, and of one pattern with both.)
+_NOT_DIRECT = (r"""<c(?:[\t\n\r>]| (?!r="))""", r":c[ >]")
+_NOT_DIRECT_BYTES = tuple(re.compile(p.encode()) for p in _NOT_DIRECT)
+_NOT_DIRECT_TEXT = tuple(re.compile(p) for p in _NOT_DIRECT)
 _DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
 
 
@@ -292,7 +293,10 @@ class Sheet:
         # Asked of the bytes when they are UTF-8 (markup bytes then mean the same characters, and
         # searching bytes is several times quicker than searching text with any non-Latin-1
         # character in it); of the text otherwise.
-        self._direct = (_NOT_DIRECT_BYTES.search(data) if utf8 else _NOT_DIRECT_TEXT.search(text)) is None
+        if utf8:
+            self._direct = not any(p.search(data) for p in _NOT_DIRECT_BYTES)
+        else:
+            self._direct = not any(p.search(text) for p in _NOT_DIRECT_TEXT)
         if not self._direct:
             self._index_cells()
         self.merged: list[tuple[int, int, int, int]] = []
