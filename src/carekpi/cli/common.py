@@ -232,7 +232,7 @@ def app_for(args: list[str]) -> typer.Typer:
     of :data:`app` holding that command alone; otherwise :data:`app` itself.
 
     typer builds the options of every registered command on each run, though a run uses one:
-    5 ms of a one-return ``carekpi validate``. A run that names its command gets the same
+    4 to 5 ms of a one-return ``carekpi validate``. A run that names its command gets the same
     parsing, messages, help and exit codes from the copy, as only the named command is ever
     looked up. Without a command, or with ``--help`` or ``--version`` before it (the list of
     commands is then shown, or nothing runs), the whole app runs."""

@@ -21,6 +21,7 @@ from carekpi.framework.model import Framework, ItemField, ReturnType
 @dataclass(frozen=True)
 class CompiledRule:
     """A framework rule with its expressions compiled."""
+
     id: str
     check: Expression
     when: Expression | None
@@ -36,6 +37,7 @@ class CompiledRule:
 @dataclass(frozen=True)
 class CompiledReturn:
     """A return type with its items, derived figures, rules and KPIs compiled, ready to check a return."""
+
     rtype: ReturnType
     items: dict[str, ItemField]
     derived: dict[str, Expression]

@@ -97,6 +97,7 @@ def _f_present(x: Any) -> Any:
 @dataclass(frozen=True)
 class Function:
     """A function expressions may call: what it does, how many arguments it takes and its Excel name."""
+
     impl: Callable[..., Any]
     min_args: int
     max_args: int | None

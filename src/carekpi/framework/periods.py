@@ -66,6 +66,7 @@ DEFAULT_FOUR_WEEKLY_ANCHOR = date(2000, 1, 3)
 @dataclass(frozen=True, order=True)
 class Period:
     """A reporting period (a month, quarter, four-weekly period or year): its first and last day, its key and label."""
+
     start: date
     end: date
     key: str

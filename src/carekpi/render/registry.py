@@ -52,6 +52,7 @@ RenderFn = Callable[[Any, RenderOptions], "str | bytes"]
 @dataclass(frozen=True)
 class Entry:
     """One renderer: the format and result type it is registered for, and whether it gives bytes."""
+
     format: str
     result: str
     fn: RenderFn

@@ -37,6 +37,7 @@ class Detail:
 @dataclass(frozen=True)
 class Finding:
     """One problem or note about a return: its code, severity and message, and the item, sheet and cell it is about."""
+
     code: str
     severity: Severity
     message: str

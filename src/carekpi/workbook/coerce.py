@@ -88,6 +88,7 @@ class Note:
 @dataclass(frozen=True)
 class Coerced:
     """A cell's value as carekpi reads it, with notes on how it was read (text read as a number, say)."""
+
     value: Any
     notes: tuple[Note, ...] = ()
     #: True when the cell held something that means "nothing" ('-', 'n/a' or blank)

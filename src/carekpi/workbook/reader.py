@@ -62,6 +62,7 @@ class RawCell:
 @dataclass
 class WorkbookContent:
     """An opened return: its parts, carekpi's metadata and what preflight warned about."""
+
     path: str
     book: Book
     meta: dict[str, str] = field(default_factory=dict)
