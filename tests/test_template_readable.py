@@ -10,12 +10,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from carekpi.framework.cover import CHECKS_SHEET, COVER_SHEET, META_SHEET, SUMMARY_SHEET
+from carekpi.framework.cover import CHECKS_SHEET, COVER_SHEET, META_SHEET, NOTES_SHEET, SUMMARY_SHEET
 from carekpi.framework.discovery import find_framework
 from carekpi.framework.model import Framework
 from carekpi.workbook.layout import Layout, band_legend
 from carekpi.workbook.template import build_template
-from carekpi.workbook.textfit import FONT_NAME, LINE_FACTOR, ROW_PADDING, lines_needed
+from carekpi.workbook.textfit import FONT_NAME, LINE_FACTOR, ROW_PADDING, line_room, lines_needed, text_width
 
 FRAMEWORKS = ["surrey", "bcp", "dorset", "cheshire-east-awc", "cheshire-east-dpss"]
 RETURNS = [(fid, rt.id) for fid in FRAMEWORKS for rt in find_framework(fid).returns]
@@ -89,6 +89,18 @@ def test_every_sheet_prints_landscape_one_page_wide_with_headers_and_a_footer(fi
             assert rows, f"{ws.title} repeats no header row"
             first = int(rows.split(":")[0].lstrip("$"))
             assert {ws.cell(row=first, column=c).value for c in range(1, 4)} - {None}, ws.title
+
+
+@pytest.mark.parametrize(("fid", "rid"), RETURNS)
+def test_notes_never_break_an_id(fid: str, rid: str) -> None:
+    """The Notes sheet says what each note applies to ("rule complaints_outcomes_within_received"):
+    the id may go onto the line after its kind, but always fits a line of its own."""
+    _, wb, _ = built(fid, rid)
+    ws = wb[NOTES_SHEET]
+    room = line_room(width(ws, 1, 1))
+    ids = [cell.value.split(" ", 1)[-1] for (row, col), cell in ws._cells.items()
+           if col == 1 and row > 3 and isinstance(cell.value, str)]
+    assert ids and all(text_width(i) <= room for i in ids), [i for i in ids if text_width(i) > room]
 
 
 @pytest.mark.parametrize(("fid", "rid"), RETURNS)

@@ -514,9 +514,6 @@ class _Writer:
         print_setup(ws, footer=self.footer, title_rows=(EXPLANATIONS_HEADER_ROW, EXPLANATIONS_HEADER_ROW))
 
     def write_notes(self, ws: Worksheet) -> None:
-        set_widths(ws, NOTES_WIDTHS)
-        merged_text(ws, 1, 1, 3, "How carekpi reads this framework: interpretations of the source document", font=TITLE)
-        header_row(ws, 3, enumerate(["Applies to", "Note", "Decision"], start=1))
         fw = self.fw
         version = f"{fw.name}, version {fw.version}, {fw.in_force_text()}."
         if fw.effective_from_placeholder:
@@ -527,6 +524,13 @@ class _Writer:
         if late:
             rows.append(("framework", "Late or missing returns", late))
         rows += [(where, note.title, note.text) for where, note in fw.all_notes()]
+        # an id ("rule complaints_outcomes_within_received") wraps onto the line after its kind but
+        # is never broken: the first column is as wide as the longest (the page is scaled to fit)
+        applies = width_for((where.split(" ", 1)[-1] for where, _, _ in rows), least=NOTES_WIDTHS[1],
+                            most=NOTES_WIDTHS[1] + 14)
+        set_widths(ws, {**NOTES_WIDTHS, 1: applies})
+        merged_text(ws, 1, 1, 3, "How carekpi reads this framework: interpretations of the source document", font=TITLE)
+        header_row(ws, 3, enumerate(["Applies to", "Note", "Decision"], start=1))
         row = 4
         for where, title, text in rows:
             put(ws, row, 1, where)
