@@ -93,14 +93,13 @@ def test_every_sheet_prints_landscape_one_page_wide_with_headers_and_a_footer(fi
 
 @pytest.mark.parametrize(("fid", "rid"), RETURNS)
 def test_notes_never_break_an_id(fid: str, rid: str) -> None:
-    """The Notes sheet says what each note applies to ("rule complaints_outcomes_within_received"):
-    the id may go onto the line after its kind, but always fits a line of its own."""
+    """The Notes sheet says what each note applies to ("rule complaints_outcomes_within_received")
+    on one line: an id is never broken mid-word."""
     _, wb, _ = built(fid, rid)
     ws = wb[NOTES_SHEET]
     room = line_room(width(ws, 1, 1))
-    ids = [cell.value.split(" ", 1)[-1] for (row, col), cell in ws._cells.items()
-           if col == 1 and row > 3 and isinstance(cell.value, str)]
-    assert ids and all(text_width(i) <= room for i in ids), [i for i in ids if text_width(i) > room]
+    applies = [cell.value for (row, col), cell in ws._cells.items() if col == 1 and row > 3 and isinstance(cell.value, str)]
+    assert applies and all(text_width(a) <= room for a in applies), [a for a in applies if text_width(a) > room]
 
 
 @pytest.mark.parametrize(("fid", "rid"), RETURNS)

@@ -524,10 +524,10 @@ class _Writer:
         if late:
             rows.append(("framework", "Late or missing returns", late))
         rows += [(where, note.title, note.text) for where, note in fw.all_notes()]
-        # an id ("rule complaints_outcomes_within_received") wraps onto the line after its kind but
-        # is never broken: the first column is as wide as the longest (the page is scaled to fit)
-        applies = width_for((where.split(" ", 1)[-1] for where, _, _ in rows), least=NOTES_WIDTHS[1],
-                            most=NOTES_WIDTHS[1] + 14)
+        # what a note applies to ("rule complaints_outcomes_within_received") shows on one line, so
+        # an id is never broken (the page is scaled to fit); past the widest the column may be, the
+        # id goes onto the line after its kind
+        applies = width_for((where for where, _, _ in rows), least=NOTES_WIDTHS[1], most=NOTES_WIDTHS[1] + 14)
         set_widths(ws, {**NOTES_WIDTHS, 1: applies})
         merged_text(ws, 1, 1, 3, "How carekpi reads this framework: interpretations of the source document", font=TITLE)
         header_row(ws, 3, enumerate(["Applies to", "Note", "Decision"], start=1))
