@@ -34,7 +34,7 @@ from carekpi.base.version import __version__
 from carekpi.framework.model import Framework
 
 #: what higher layers work out from a framework for every return read (the template layout's
-#: fingerprint, :mod:`carekpi.workbook.layout`), by name: each function keeps its result with
+#: fingerprint, :mod:`carekpi.workbook.fingerprint`), by name: each function keeps its result with
 #: :meth:`Framework.memo`, so a cached framework carries it (registered with :func:`prepares`)
 PREPARERS: dict[str, Callable[[Framework], None]] = {}
 _PREPARED = "cache: prepared by"
